@@ -1,0 +1,162 @@
+//! The one error type of Nexus.
+//!
+//! Every fallible function of `nexus-core` returns [`Error`]. Each variant has a stable
+//! machine-readable [`Error::code`] (used by the Python and Node bindings) and says whether
+//! retrying the same call can succeed ([`Error::is_retryable`]).
+
+use std::fmt;
+
+use crate::model::{EntityKind, PlatformKind};
+
+/// Result alias used throughout `nexus-core`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What was wrong with a piece of input data.
+///
+/// The string form ([`DataErrorKind::code`]) is part of the public contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataErrorKind {
+    /// The payload is not JSON, or stops in the middle (a truncated body).
+    InvalidJson,
+    /// The payload is JSON but not a record, a list of records or the platform's envelope.
+    InvalidEnvelope,
+    /// A required field (such as the record's id) is missing or null.
+    MissingField,
+    /// A field has the wrong JSON type (a string where an object is expected, ...).
+    InvalidType,
+    /// A money amount or other decimal is not a decimal number.
+    InvalidDecimal,
+    /// A timestamp is malformed or names an impossible date or time.
+    InvalidDate,
+    /// A currency code is not three ASCII letters.
+    InvalidCurrency,
+    /// A value is of the right type but not allowed (a negative id, an unknown enum value).
+    InvalidValue,
+}
+
+impl DataErrorKind {
+    /// The stable code of this kind, e.g. `"invalid_decimal"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidEnvelope => "invalid_envelope",
+            Self::MissingField => "missing_field",
+            Self::InvalidType => "invalid_type",
+            Self::InvalidDecimal => "invalid_decimal",
+            Self::InvalidDate => "invalid_date",
+            Self::InvalidCurrency => "invalid_currency",
+            Self::InvalidValue => "invalid_value",
+        }
+    }
+}
+
+impl fmt::Display for DataErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A problem with one record (or with the whole payload, when `index` is `None`).
+///
+/// `path` is a JSON path relative to the payload as it was given, for example
+/// `[3].line_items[0].price` for the price of the first line of the fourth order of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError {
+    /// Position of the record in the payload's list (`None`: the payload as a whole).
+    pub index: Option<usize>,
+    /// The record's platform id when it could be read.
+    pub id: Option<String>,
+    /// What kind of problem it is.
+    pub kind: DataErrorKind,
+    /// Where in the payload the problem is.
+    pub path: String,
+    /// What was wrong, naming the offending value.
+    pub message: String,
+}
+
+impl DataError {
+    /// The stable code of the problem, e.g. `"missing_field"`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// The error type of every fallible `nexus-core` function.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input data could not be mapped; the error names the JSON path and the problem.
+    #[error(transparent)]
+    Data(Box<DataError>),
+
+    /// A platform name that Nexus does not know.
+    #[error("unknown platform {name:?}: expected \"woocommerce\", \"shopify\" or \"magento\"")]
+    UnknownPlatform {
+        /// The name that was given.
+        name: String,
+    },
+
+    /// An entity name that Nexus does not know.
+    #[error(
+        "unknown entity {name:?}: expected \"orders\", \"customers\", \"products\", \"variants\", \"refunds\" or \"transactions\""
+    )]
+    UnknownEntity {
+        /// The name that was given.
+        name: String,
+    },
+
+    /// The platform has no payloads of this entity (for example Magento transactions).
+    #[error("{platform} has no {entity} payloads that Nexus can map")]
+    Unsupported {
+        /// The platform asked for.
+        platform: PlatformKind,
+        /// The entity asked for.
+        entity: EntityKind,
+    },
+
+    /// An argument of a call is not acceptable.
+    #[error("invalid argument `{name}`: {message}")]
+    InvalidArgument {
+        /// The argument's name.
+        name: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    /// A stable, machine-readable code for the error, used by the bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Data(e) => e.code(),
+            Error::UnknownPlatform { .. } => "unknown_platform",
+            Error::UnknownEntity { .. } => "unknown_entity",
+            Error::Unsupported { .. } => "unsupported",
+            Error::InvalidArgument { .. } => "invalid_argument",
+        }
+    }
+
+    /// Whether the same call can succeed when tried again later.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+impl From<DataError> for Error {
+    fn from(e: DataError) -> Self {
+        Error::Data(Box::new(e))
+    }
+}

@@ -1,0 +1,397 @@
+//! Splitting a payload into its records without parsing them.
+//!
+//! A payload is a bare record, a JSON list of records, or an envelope object holding the
+//! list (`{"orders": [...]}`, `{"items": [...], "total_count": N}`) or one record
+//! (`{"order": {...}}`). Records are captured as raw JSON slices, so each one is then parsed
+//! on its own and a bad record cannot spoil its neighbours. When the payload stops in the
+//! middle, the records before the cut are kept and the cut is reported.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::classify;
+use crate::error::{DataError, DataErrorKind};
+use crate::model::EntityKind;
+
+/// How the records sit in the payload, for error paths.
+pub(super) enum Layout {
+    /// A bare record: paths start at the record.
+    Bare,
+    /// A list, at the top (`key` empty) or under an envelope key.
+    List(String),
+    /// One record under an envelope key.
+    Single(String),
+}
+
+/// The records of a payload and a payload-level error, if any.
+pub(super) struct Split<'de> {
+    pub records: Vec<&'de RawValue>,
+    pub error: Option<DataError>,
+    layout: Layout,
+}
+
+impl Layout {
+    /// The path prefix of record `i`.
+    pub fn prefix(&self, i: usize) -> String {
+        match self {
+            Layout::Bare => String::new(),
+            Layout::List(key) => format!("{key}[{i}]"),
+            Layout::Single(key) => key.clone(),
+        }
+    }
+}
+
+impl Split<'_> {
+    /// The path prefix of record `i`.
+    pub fn prefix(&self, i: usize) -> String {
+        self.layout.prefix(i)
+    }
+
+    /// How the records sit in the payload.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn failed(kind: DataErrorKind, path: String, message: String) -> Self {
+        Split {
+            records: Vec::new(),
+            error: Some(DataError {
+                index: None,
+                id: None,
+                kind,
+                path,
+                message,
+            }),
+            layout: Layout::Bare,
+        }
+    }
+}
+
+/// Pushes each element of a JSON list into `out` as it is read, so that a cut-off list
+/// keeps its complete elements.
+struct CollectRaw<'a, 'de> {
+    out: &'a mut Vec<&'de RawValue>,
+}
+
+impl<'de> DeserializeSeed<'de> for CollectRaw<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CollectRaw<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            self.out.push(raw);
+        }
+        Ok(())
+    }
+}
+
+/// What the top-level object turned out to hold.
+#[derive(Default)]
+struct TopObject<'de> {
+    has_id: bool,
+    list_key: Option<String>,
+    list: Vec<&'de RawValue>,
+    single: Option<(String, &'de RawValue)>,
+}
+
+struct TopVisitor<'a, 'de> {
+    state: &'a mut TopObject<'de>,
+    entity: EntityKind,
+    id_keys: &'static [&'static str],
+}
+
+impl<'de> Visitor<'de> for TopVisitor<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record, a list of records or an envelope")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key: &str = &key;
+            if self.id_keys.contains(&key) {
+                self.state.has_id = true;
+                map.next_value::<IgnoredAny>()?;
+            } else if self.state.list_key.is_none()
+                && (key == self.entity.plural() || key == "items")
+            {
+                self.state.list_key = Some(key.to_owned());
+                map.next_value_seed(ListOrOther {
+                    out: &mut self.state.list,
+                })?;
+            } else if key == self.entity.as_str()
+                || (self.entity == EntityKind::Variant && key == "variation")
+            {
+                let raw = map.next_value::<&'de RawValue>()?;
+                self.state.single = Some((key.to_owned(), raw));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A candidate list: collected when it is an array, skipped when it is anything else (a
+/// bare Magento order has an `items` array of lines and may have other `items`-named
+/// values; the caller decides later what the object was).
+struct ListOrOther<'a, 'de> {
+    out: &'a mut Vec<&'de RawValue>,
+}
+
+impl<'de> DeserializeSeed<'de> for ListOrOther<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListOrOther<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        CollectRaw { out: self.out }.visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+fn cut_error(e: &serde_json::Error, path: String, index: usize) -> DataError {
+    let (kind, message) = classify(e);
+    DataError {
+        index: Some(index),
+        id: None,
+        kind,
+        path,
+        message,
+    }
+}
+
+/// Splits `payload` into raw records.
+pub(super) fn split<'de>(
+    payload: &'de [u8],
+    entity: EntityKind,
+    id_keys: &'static [&'static str],
+) -> Split<'de> {
+    let text = match std::str::from_utf8(payload) {
+        Ok(t) => t,
+        Err(e) => {
+            return Split::failed(
+                DataErrorKind::InvalidJson,
+                String::new(),
+                format!(
+                    "payload is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            );
+        }
+    };
+    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    match trimmed.as_bytes().first() {
+        Some(b'[') => {
+            let mut records = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(trimmed);
+            let res = CollectRaw { out: &mut records }
+                .deserialize(&mut de)
+                .and_then(|()| de.end());
+            let error = res.err().map(|e| {
+                let n = records.len();
+                cut_error(&e, format!("[{n}]"), n)
+            });
+            Split {
+                records,
+                error,
+                layout: Layout::List(String::new()),
+            }
+        }
+        Some(b'{') => {
+            let mut state = TopObject::default();
+            let mut de = serde_json::Deserializer::from_str(trimmed);
+            let res = de
+                .deserialize_map(TopVisitor {
+                    state: &mut state,
+                    entity,
+                    id_keys,
+                })
+                .and_then(|()| de.end());
+            match res {
+                Ok(()) => {
+                    if state.has_id {
+                        bare(trimmed)
+                    } else if let Some(key) = state.list_key {
+                        Split {
+                            records: state.list,
+                            error: None,
+                            layout: Layout::List(key),
+                        }
+                    } else if let Some((key, raw)) = state.single {
+                        Split {
+                            records: vec![raw],
+                            error: None,
+                            layout: Layout::Single(key),
+                        }
+                    } else {
+                        // No envelope key and no id: a bare record, whose missing id the
+                        // record parser reports.
+                        bare(trimmed)
+                    }
+                }
+                Err(e) => match state.list_key {
+                    Some(key) if !state.has_id => {
+                        let n = state.list.len();
+                        let error = Some(cut_error(&e, format!("{key}[{n}]"), n));
+                        Split {
+                            records: state.list,
+                            error,
+                            layout: Layout::List(key),
+                        }
+                    }
+                    _ => {
+                        let (kind, message) = classify(&e);
+                        Split::failed(kind, String::new(), message)
+                    }
+                },
+            }
+        }
+        None => Split::failed(
+            DataErrorKind::InvalidJson,
+            String::new(),
+            "payload is empty".to_owned(),
+        ),
+        Some(_) => match serde_json::from_str::<IgnoredAny>(trimmed) {
+            Ok(_) => Split::failed(
+                DataErrorKind::InvalidEnvelope,
+                String::new(),
+                format!(
+                    "expected a {0} record, a list of {1} or a {{\"{1}\": [...]}} envelope",
+                    entity.as_str(),
+                    entity.plural()
+                ),
+            ),
+            Err(e) => {
+                let (kind, message) = classify(&e);
+                Split::failed(kind, String::new(), message)
+            }
+        },
+    }
+}
+
+fn bare(text: &str) -> Split<'_> {
+    // The whole payload was read once as a valid object, so this cannot fail.
+    match serde_json::from_str::<&RawValue>(text) {
+        Ok(raw) => Split {
+            records: vec![raw],
+            error: None,
+            layout: Layout::Bare,
+        },
+        Err(e) => {
+            let (kind, message) = classify(&e);
+            Split::failed(kind, String::new(), message)
+        }
+    }
+}
+
+/// The fast path for a clean payload: parses the records in one pass, without splitting
+/// first. Returns `None` when anything is wrong (or the shape is ambiguous); the caller then
+/// takes the record-by-record path, which reports each problem.
+pub(super) fn parse_fast<R: DeserializeOwned>(
+    payload: &[u8],
+    entity: EntityKind,
+    id_keys: &'static [&'static str],
+) -> Option<(Vec<R>, Layout)> {
+    // Validating UTF-8 once for the whole payload is much cheaper than string by string.
+    let body = std::str::from_utf8(payload)
+        .ok()?
+        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    match body.as_bytes().first()? {
+        b'[' => serde_json::from_str::<Vec<R>>(body)
+            .ok()
+            .map(|v| (v, Layout::List(String::new()))),
+        b'{' => {
+            let mut de = serde_json::Deserializer::from_str(body);
+            let found = de.deserialize_map(FastEnvelope::<R> {
+                entity,
+                id_keys,
+                marker: PhantomData,
+            });
+            match found {
+                Ok(Some((records, layout))) if de.end().is_ok() => Some((records, layout)),
+                // An id at the top: a bare record.
+                Err(e) if e.to_string().starts_with(BARE_MARKER) => serde_json::from_str::<R>(body)
+                    .ok()
+                    .map(|r| (vec![r], Layout::Bare)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The message with which [`FastEnvelope`] stops when the object is a record itself.
+const BARE_MARKER: &str = "nexus: bare record";
+
+struct FastEnvelope<R> {
+    entity: EntityKind,
+    id_keys: &'static [&'static str],
+    marker: PhantomData<R>,
+}
+
+impl<'de, R: DeserializeOwned> Visitor<'de> for FastEnvelope<R> {
+    type Value = Option<(Vec<R>, Layout)>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an envelope")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let key: &str = &key;
+            if self.id_keys.contains(&key) {
+                return Err(de::Error::custom(BARE_MARKER));
+            } else if found.is_none() && (key == self.entity.plural() || key == "items") {
+                found = Some((map.next_value::<Vec<R>>()?, Layout::List(key.to_owned())));
+            } else if found.is_none()
+                && (key == self.entity.as_str()
+                    || (self.entity == EntityKind::Variant && key == "variation"))
+            {
+                found = Some((vec![map.next_value::<R>()?], Layout::Single(key.to_owned())));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}

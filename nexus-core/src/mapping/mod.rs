@@ -1,0 +1,486 @@
+//! Platform payloads to the unified model.
+//!
+//! Each platform has typed payload structs (`woocommerce`, `shopify`, `magento`) and a
+//! conversion into [`crate::model`]. A payload is given as the bytes the platform sent: one
+//! record, a JSON list of records, or the platform's list envelope (`{"orders": [...]}` for
+//! Shopify, `{"items": [...], "total_count": N}` for Magento).
+//!
+//! Mapping never fails as a whole: it returns every record that mapped and one
+//! [`DataError`] per record that did not, with the JSON path of the problem
+//! (`[3].line_items[0].price: expected a decimal, got "abc"`). A payload that is cut off
+//! keeps the records before the cut. Unknown fields are ignored; null or missing optional
+//! fields are fine; a missing id is an error.
+//!
+//! ```
+//! use nexus_core::mapping::map_orders;
+//! use nexus_core::model::PlatformKind;
+//!
+//! let page = br#"[{"id": 1, "status": "completed", "currency": "EUR",
+//!                  "date_created_gmt": "2024-01-05T10:00:00", "total": "12.50",
+//!                  "line_items": [{"id": 7, "name": "Mug", "quantity": 1, "price": 12.5,
+//!                                  "subtotal": "12.50", "total": "12.50"}]},
+//!                 {"status": "completed"}]"#;
+//! let result = map_orders(PlatformKind::WooCommerce, page);
+//! assert_eq!(result.records.len(), 1);
+//! assert_eq!(result.records[0].total.amount.to_string(), "12.50");
+//! assert_eq!(result.errors[0].path, "[1].id");
+//! assert_eq!(result.errors[0].code(), "missing_field");
+//! ```
+
+pub(crate) mod de;
+mod envelope;
+mod magento;
+mod shopify;
+mod woocommerce;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::error::{DataError, DataErrorKind, Error};
+use crate::model::{
+    Currency, Customer, EntityKind, Order, PlatformKind, Product, Refund, SourceRef, Transaction,
+    Variant,
+};
+
+/// The records that mapped and one error per record that did not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappingResult<T> {
+    /// Records in payload order.
+    pub records: Vec<T>,
+    /// Problems, in payload order; `index` says which record each belongs to.
+    pub errors: Vec<DataError>,
+}
+
+impl<T> Default for MappingResult<T> {
+    fn default() -> Self {
+        MappingResult {
+            records: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl<T> MappingResult<T> {
+    /// True when no record failed.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Mapped records in their JSON form, with the errors of the records that did not map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonMapping {
+    /// A JSON array of unified records.
+    pub records: String,
+    /// How many records the array holds.
+    pub count: usize,
+    /// One error per record that did not map (and payload-level errors).
+    pub errors: Vec<DataError>,
+}
+
+/// A mapper for one platform and store.
+///
+/// `store` names the store in every [`SourceRef`]; `currency` is used for product and
+/// variant prices when the payload does not say (WooCommerce and Magento product payloads
+/// never do).
+#[derive(Debug, Clone)]
+pub struct Mapper {
+    platform: PlatformKind,
+    store: String,
+    currency: Option<Currency>,
+}
+
+impl Mapper {
+    /// A mapper for `platform`, with store name `"default"`.
+    pub fn new(platform: PlatformKind) -> Self {
+        Mapper {
+            platform,
+            store: "default".to_owned(),
+            currency: None,
+        }
+    }
+
+    /// Names the store the payloads came from.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = store.into();
+        self
+    }
+
+    /// Sets the store's currency, used where a payload carries prices without one.
+    pub fn currency(mut self, currency: Currency) -> Self {
+        self.currency = Some(currency);
+        self
+    }
+
+    /// The platform this mapper reads.
+    pub fn platform(&self) -> PlatformKind {
+        self.platform
+    }
+
+    /// Maps a payload of orders.
+    pub fn map_orders(&self, payload: &[u8]) -> MappingResult<Order> {
+        match self.platform {
+            PlatformKind::WooCommerce => self.run::<woocommerce::WooOrder>(payload),
+            PlatformKind::Shopify => self.run::<shopify::ShopifyOrder>(payload),
+            PlatformKind::Magento => self.run::<magento::MagentoOrder>(payload),
+        }
+    }
+
+    /// Maps a payload of customers.
+    pub fn map_customers(&self, payload: &[u8]) -> MappingResult<Customer> {
+        match self.platform {
+            PlatformKind::WooCommerce => self.run::<woocommerce::WooCustomer>(payload),
+            PlatformKind::Shopify => self.run::<shopify::ShopifyCustomer>(payload),
+            PlatformKind::Magento => self.run::<magento::MagentoCustomer>(payload),
+        }
+    }
+
+    /// Maps a payload of products (Shopify products carry their variants).
+    pub fn map_products(&self, payload: &[u8]) -> MappingResult<Product> {
+        match self.platform {
+            PlatformKind::WooCommerce => self.run::<woocommerce::WooProduct>(payload),
+            PlatformKind::Shopify => self.run::<shopify::ShopifyProduct>(payload),
+            PlatformKind::Magento => self.run::<magento::MagentoProduct>(payload),
+        }
+    }
+
+    /// Maps a payload of variants (WooCommerce variations, Shopify variants, Magento
+    /// configurable children read as products).
+    pub fn map_variants(&self, payload: &[u8]) -> MappingResult<Variant> {
+        match self.platform {
+            PlatformKind::WooCommerce => self.run::<woocommerce::WooVariation>(payload),
+            PlatformKind::Shopify => self.run::<shopify::ShopifyVariant>(payload),
+            PlatformKind::Magento => self.run::<magento::MagentoVariant>(payload),
+        }
+    }
+
+    /// Maps a payload of refunds (Magento credit memos).
+    pub fn map_refunds(&self, payload: &[u8]) -> MappingResult<Refund> {
+        match self.platform {
+            PlatformKind::WooCommerce => self.run::<woocommerce::WooRefund>(payload),
+            PlatformKind::Shopify => self.run::<shopify::ShopifyRefund>(payload),
+            PlatformKind::Magento => self.run::<magento::MagentoCreditMemo>(payload),
+        }
+    }
+
+    /// Maps a payload of payment transactions (Shopify only).
+    pub fn map_transactions(&self, payload: &[u8]) -> Result<MappingResult<Transaction>, Error> {
+        match self.platform {
+            PlatformKind::Shopify => Ok(self.run::<shopify::ShopifyTransaction>(payload)),
+            platform => Err(Error::Unsupported {
+                platform,
+                entity: EntityKind::Transaction,
+            }),
+        }
+    }
+
+    /// Maps a payload of any entity straight to the unified JSON form.
+    ///
+    /// This is what the Python and Node bindings call: `records` is a JSON array of the
+    /// unified records (the documented public shape), ready to be parsed by the host
+    /// language in one go.
+    pub fn map_json(&self, entity: EntityKind, payload: &[u8]) -> Result<JsonMapping, Error> {
+        fn page<T: serde::Serialize>(r: MappingResult<T>) -> Result<JsonMapping, Error> {
+            let records =
+                serde_json::to_string(&r.records).map_err(|e| Error::InvalidArgument {
+                    name: "payload",
+                    message: format!("mapped records could not be written as JSON: {e}"),
+                })?;
+            Ok(JsonMapping {
+                records,
+                count: r.records.len(),
+                errors: r.errors,
+            })
+        }
+        match entity {
+            EntityKind::Order => page(self.map_orders(payload)),
+            EntityKind::Customer => page(self.map_customers(payload)),
+            EntityKind::Product => page(self.map_products(payload)),
+            EntityKind::Variant => page(self.map_variants(payload)),
+            EntityKind::Refund => page(self.map_refunds(payload)),
+            EntityKind::Transaction => page(self.map_transactions(payload)?),
+        }
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            platform: self.platform,
+            store: &self.store,
+            currency: self.currency,
+        }
+    }
+
+    fn run<R: RawRecord>(&self, payload: &[u8]) -> MappingResult<R::Out> {
+        let ctx = self.ctx();
+        // Clean payloads (the common case) are parsed in one pass; anything else is split
+        // into raw records first, so that each bad record is reported and the rest kept.
+        if let Some((parsed, layout)) = envelope::parse_fast::<R>(payload, R::ENTITY, R::ID_KEYS) {
+            let mut out = MappingResult {
+                records: Vec::with_capacity(parsed.len()),
+                errors: Vec::new(),
+            };
+            for (i, rec) in parsed.into_iter().enumerate() {
+                convert_into(&ctx, rec, i, &layout, &mut out);
+            }
+            return out;
+        }
+        let split = envelope::split(payload, R::ENTITY, R::ID_KEYS);
+        let mut out = MappingResult {
+            records: Vec::with_capacity(split.records.len()),
+            errors: Vec::new(),
+        };
+        for (i, raw) in split.records.iter().enumerate() {
+            match serde_json::from_str::<R>(raw.get()) {
+                Ok(rec) => convert_into(&ctx, rec, i, split.layout(), &mut out),
+                Err(_) => out
+                    .errors
+                    .push(explain::<R>(raw, Some(i), &split.prefix(i))),
+            }
+        }
+        out.errors.extend(split.error);
+        out
+    }
+}
+
+/// Converts one parsed record, recording a conversion problem as the record's error.
+fn convert_into<R: RawRecord>(
+    ctx: &Ctx<'_>,
+    rec: R,
+    index: usize,
+    layout: &envelope::Layout,
+    out: &mut MappingResult<R::Out>,
+) {
+    let id = rec.id().to_owned();
+    match rec.convert(ctx) {
+        Ok(r) => out.records.push(r),
+        Err(fe) => out.errors.push(DataError {
+            index: Some(index),
+            id: Some(id),
+            kind: fe.kind,
+            path: join_path(&layout.prefix(index), &fe.path),
+            message: fe.message,
+        }),
+    }
+}
+
+/// Maps `payload` as orders of `platform` (store `"default"`). See [`Mapper::map_orders`].
+pub fn map_orders(platform: PlatformKind, payload: &[u8]) -> MappingResult<Order> {
+    Mapper::new(platform).map_orders(payload)
+}
+
+/// Maps `payload` as customers of `platform`. See [`Mapper::map_customers`].
+pub fn map_customers(platform: PlatformKind, payload: &[u8]) -> MappingResult<Customer> {
+    Mapper::new(platform).map_customers(payload)
+}
+
+/// Maps `payload` as products of `platform`. See [`Mapper::map_products`].
+pub fn map_products(platform: PlatformKind, payload: &[u8]) -> MappingResult<Product> {
+    Mapper::new(platform).map_products(payload)
+}
+
+/// Maps `payload` as variants of `platform`. See [`Mapper::map_variants`].
+pub fn map_variants(platform: PlatformKind, payload: &[u8]) -> MappingResult<Variant> {
+    Mapper::new(platform).map_variants(payload)
+}
+
+/// Maps `payload` as refunds of `platform`. See [`Mapper::map_refunds`].
+pub fn map_refunds(platform: PlatformKind, payload: &[u8]) -> MappingResult<Refund> {
+    Mapper::new(platform).map_refunds(payload)
+}
+
+/// Maps `payload` as payment transactions (Shopify). See [`Mapper::map_transactions`].
+pub fn map_transactions(
+    platform: PlatformKind,
+    payload: &[u8],
+) -> Result<MappingResult<Transaction>, Error> {
+    Mapper::new(platform).map_transactions(payload)
+}
+
+/// What a conversion knows besides the payload.
+pub(crate) struct Ctx<'a> {
+    pub platform: PlatformKind,
+    pub store: &'a str,
+    pub currency: Option<Currency>,
+}
+
+impl Ctx<'_> {
+    pub fn source(&self, entity: EntityKind, id: String) -> SourceRef {
+        SourceRef {
+            platform: self.platform,
+            store: self.store.to_owned(),
+            entity,
+            id,
+        }
+    }
+}
+
+/// A problem found while converting a parsed payload (path relative to the record).
+#[derive(Debug)]
+pub(crate) struct FieldError {
+    pub kind: DataErrorKind,
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(kind: DataErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            kind,
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn missing(path: impl Into<String>) -> Self {
+        Self::new(
+            DataErrorKind::MissingField,
+            path,
+            "required field is missing or null",
+        )
+    }
+}
+
+/// A platform payload type for one record.
+pub(crate) trait RawRecord: DeserializeOwned {
+    /// The unified type it maps to.
+    type Out;
+    /// The entity, for envelope keys and source references.
+    const ENTITY: EntityKind;
+    /// Top-level keys that hold a record's id (an object with one is a bare record, not an
+    /// envelope).
+    const ID_KEYS: &'static [&'static str];
+    /// The record's id, for error reports.
+    fn id(&self) -> &str;
+    /// Builds the unified record.
+    fn convert(self, ctx: &Ctx<'_>) -> Result<Self::Out, FieldError>;
+}
+
+/// Joins a record's prefix (`[3]`, `orders[3]`, `order`) and a path inside it.
+fn join_path(prefix: &str, inner: &str) -> String {
+    match (prefix.is_empty(), inner.is_empty()) {
+        (_, true) => prefix.to_owned(),
+        (true, false) => inner.to_owned(),
+        (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
+        (false, false) => format!("{prefix}.{inner}"),
+    }
+}
+
+/// Re-reads a record that failed to parse, tracking the path, to say where and why.
+fn explain<R: RawRecord>(raw: &RawValue, index: Option<usize>, prefix: &str) -> DataError {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let err = match serde_path_to_error::deserialize::<_, R>(&mut de) {
+        Ok(_) => {
+            // Parsing is deterministic; this cannot succeed after failing. Report it anyway.
+            return DataError {
+                index,
+                id: None,
+                kind: DataErrorKind::InvalidValue,
+                path: prefix.to_owned(),
+                message: "record could not be read".to_owned(),
+            };
+        }
+        Err(e) => e,
+    };
+    let path = err.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let inner = err.into_inner();
+    let full = inner.to_string();
+    let (kind, message) = classify(&inner);
+    let id = record_id(raw, R::ID_KEYS);
+    // serde reports a missing field at the struct holding it; name the field itself.
+    let path = match missing_field_name(&full) {
+        Some(name) => join_path(&path, name),
+        None => path,
+    };
+    DataError {
+        index,
+        id,
+        kind,
+        path: join_path(prefix, &path),
+        message,
+    }
+}
+
+/// Sorts a serde_json error into a kind and a message without its line and column.
+pub(crate) fn classify(err: &serde_json::Error) -> (DataErrorKind, String) {
+    let full = err.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(at) if err.line() > 0 => full[..at].to_owned(),
+        _ => full,
+    };
+    let kind = match err.classify() {
+        serde_json::error::Category::Eof | serde_json::error::Category::Syntax => {
+            DataErrorKind::InvalidJson
+        }
+        serde_json::error::Category::Io => DataErrorKind::InvalidJson,
+        serde_json::error::Category::Data => {
+            if message.starts_with("missing field") || message.ends_with(", got null") {
+                DataErrorKind::MissingField
+            } else if message.starts_with("expected a decimal") {
+                DataErrorKind::InvalidDecimal
+            } else if message.starts_with("expected a date") {
+                DataErrorKind::InvalidDate
+            } else if message.starts_with("expected a three-letter currency") {
+                DataErrorKind::InvalidCurrency
+            } else if message.starts_with("invalid type") {
+                DataErrorKind::InvalidType
+            } else {
+                DataErrorKind::InvalidValue
+            }
+        }
+    };
+    let message = if kind == DataErrorKind::MissingField && message.starts_with("missing field") {
+        "required field is missing".to_owned()
+    } else {
+        message
+    };
+    (kind, message)
+}
+
+/// The field named by serde's "missing field `x`" message.
+fn missing_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// The id of a record that did not parse, when it can be read at all.
+fn record_id(raw: &RawValue, keys: &[&str]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
+    keys.iter().find_map(|k| match v.get(k)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Money helpers used by the converters.
+pub(crate) mod money {
+    use rust_decimal::Decimal;
+
+    use crate::model::{Currency, Money};
+
+    /// A converter's view of one currency.
+    #[derive(Clone, Copy)]
+    pub struct Cur(pub Currency);
+
+    impl Cur {
+        pub fn m(self, amount: Decimal) -> Money {
+            Money::new(amount, self.0)
+        }
+        pub fn zero(self) -> Money {
+            Money::zero(self.0)
+        }
+    }
+}
+
+/// Reads a currency field, naming the path on error.
+pub(crate) fn currency(path: &str, code: Option<&str>) -> Result<Currency, FieldError> {
+    let code = code.ok_or_else(|| FieldError::missing(path))?;
+    Currency::new(code.trim()).ok_or_else(|| {
+        FieldError::new(
+            DataErrorKind::InvalidCurrency,
+            path,
+            format!("expected a three-letter currency code, got {code:?}"),
+        )
+    })
+}

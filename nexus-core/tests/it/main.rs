@@ -1,0 +1,7 @@
+//! Integration tests of nexus-core: one binary, one module per area.
+
+mod common;
+mod fixtures;
+mod malformed;
+mod properties;
+mod schema;
