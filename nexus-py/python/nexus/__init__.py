@@ -1,0 +1,288 @@
+"""Nexus: e-commerce data from WooCommerce, Shopify and Magento 2 in one unified schema.
+
+The mapping functions take a payload exactly as a store's REST API sent it (one record, a
+JSON list of records, or the platform's list envelope such as Shopify's
+``{"orders": [...]}`` or Magento's ``{"items": [...]}``) and return the unified records as
+plain dicts, together with one :class:`MappingError` per record that could not be mapped::
+
+    import nexus
+
+    result = nexus.map_orders("shopify", request.body, store="main")
+    for order in result:
+        print(order["source"]["id"], order["total"]["amount"], order["total"]["currency"])
+    for error in result.errors:
+        print(f"{error.path}: {error.message}")
+
+The records have the unified JSON form described by :func:`json_schema`: money is
+``{"amount": "12.50", "currency": "EUR"}`` with the amount an exact decimal string,
+timestamps are UTC RFC 3339 strings ending in ``Z``, ids are strings.
+
+Payloads may be given as ``str``, ``bytes``, ``bytearray`` or ``memoryview`` (the text the
+store sent: money stays exact), or as an already parsed ``dict`` or ``list`` of dicts,
+which is serialized again with :func:`json.dumps`. Note that a float in a parsed payload
+(Magento sends money as JSON numbers) has already been rounded to a binary float by Python's
+``json`` module; pass the raw text or bytes when exact amounts matter.
+
+The mapping runs in Rust with the GIL released, so other Python threads keep running.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterator, List, Literal, Optional, Union
+
+from . import _nexus
+from ._errors import (
+    DataError,
+    InvalidArgumentError,
+    MappingError,
+    NexusError,
+    UnknownEntityError,
+    UnknownPlatformError,
+    UnsupportedError,
+)
+
+__all__ = [
+    "DataError",
+    "InvalidArgumentError",
+    "MappingError",
+    "MappingResult",
+    "NexusError",
+    "Payload",
+    "Platform",
+    "UnknownEntityError",
+    "UnknownPlatformError",
+    "UnsupportedError",
+    "__version__",
+    "json_schema",
+    "map_customers",
+    "map_orders",
+    "map_products",
+    "map_refunds",
+    "map_transactions",
+    "map_variants",
+]
+
+# Show the public classes as `nexus.X` in tracebacks and reprs (and pickle them under that
+# name), wherever they are defined.
+for _cls in (
+    DataError,
+    InvalidArgumentError,
+    MappingError,
+    NexusError,
+    UnknownEntityError,
+    UnknownPlatformError,
+    UnsupportedError,
+):
+    _cls.__module__ = __name__
+del _cls
+
+__version__: str = _nexus.__version__
+"""The version of Nexus (the same for the Rust crates, this package and the npm package)."""
+
+Platform = Literal["woocommerce", "shopify", "magento"]
+"""The platforms Nexus reads. Any ``str`` is accepted at run time; an unknown name raises
+:class:`UnknownPlatformError`."""
+
+Payload = Union[str, bytes, bytearray, memoryview, Dict[str, Any], List[Dict[str, Any]]]
+"""A platform payload: its JSON text (``str`` or bytes-like) or the parsed JSON (``dict`` or
+``list`` of dicts)."""
+
+Record = Dict[str, Any]
+"""One unified record in its JSON form."""
+
+
+class MappingResult:
+    """The records that mapped and one :class:`MappingError` per record that did not.
+
+    Iterating over a result, or taking its ``len``, works on the records.
+
+    Attributes:
+        records: The unified records, in payload order, as dicts in the documented JSON form.
+        errors: The problems, in payload order; each says which record (``index``) and where
+            (``path``).
+    """
+
+    __slots__ = ("errors", "records")
+
+    records: List[Record]
+    errors: List[MappingError]
+
+    def __init__(self, records: List[Record], errors: List[MappingError]) -> None:
+        """Wraps already mapped records and their errors."""
+        self.records = records
+        self.errors = errors
+
+    def __len__(self) -> int:
+        """The number of records that mapped."""
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Record]:
+        """Iterates over the records that mapped."""
+        return iter(self.records)
+
+    def __repr__(self) -> str:
+        """Counts of records and errors, and the first few errors."""
+        n, e = len(self.records), len(self.errors)
+        text = f"<MappingResult: {n} record{'' if n == 1 else 's'}, {e} error{'' if e == 1 else 's'}"
+        if self.errors:
+            shown = "; ".join(f"{err} [{err.code}]" for err in self.errors[:3])
+            more = f"; and {e - 3} more" if e > 3 else ""
+            text += f" ({shown}{more})"
+        return text + ">"
+
+    def raise_for_errors(self) -> MappingResult:
+        """Raises :class:`DataError` reporting every error together, if there is any.
+
+        Returns the result itself when it has no error, so it can be chained:
+        ``orders = nexus.map_orders("shopify", body).raise_for_errors().records``.
+        """
+        if self.errors:
+            raise DataError.from_errors(self.errors)
+        return self
+
+
+def _payload_arg(payload: Payload) -> Union[str, bytes, bytearray]:
+    """The payload as text or bytes, for the native module."""
+    if isinstance(payload, (str, bytes, bytearray)):
+        return payload
+    if isinstance(payload, memoryview):
+        return payload.tobytes()
+    if isinstance(payload, (dict, list, tuple)):
+        return json.dumps(payload, allow_nan=False)
+    raise TypeError(
+        "payload must be str, bytes, bytearray, memoryview, dict or list of dicts, "
+        f"not {type(payload).__name__}"
+    )
+
+
+def _map(
+    platform: str,
+    entity: str,
+    payload: Payload,
+    store: Optional[str],
+    currency: Optional[str],
+) -> MappingResult:
+    records, errors = _nexus.map_json(
+        platform, entity, _payload_arg(payload), store=store, currency=currency
+    )
+    return MappingResult(json.loads(records), [MappingError(*e) for e in errors])
+
+
+def map_orders(
+    platform: Platform,
+    payload: Payload,
+    *,
+    store: Optional[str] = None,
+    currency: Optional[str] = None,
+) -> MappingResult:
+    """Maps a payload of orders into unified ``Order`` records.
+
+    Args:
+        platform: ``"woocommerce"``, ``"shopify"`` or ``"magento"``.
+        payload: One order, a list of orders or the platform's list envelope, as the store
+            sent it (``str`` or bytes keep money exact) or parsed (``dict``/``list``).
+        store: The store's name, recorded in every record's ``source.store``
+            (``"default"`` when not given).
+        currency: The store's three-letter currency code, used for prices the payload
+            sends without a currency.
+
+    Returns:
+        The mapped records and one error per record that could not be mapped.
+
+    Raises:
+        UnknownPlatformError: ``platform`` is not a platform Nexus knows.
+        InvalidArgumentError: ``currency`` is not a three-letter code.
+        TypeError: ``payload`` is of an unsupported type.
+    """
+    return _map(platform, "orders", payload, store, currency)
+
+
+def map_customers(
+    platform: Platform,
+    payload: Payload,
+    *,
+    store: Optional[str] = None,
+    currency: Optional[str] = None,
+) -> MappingResult:
+    """Maps a payload of customers into unified ``Customer`` records.
+
+    Arguments, result and exceptions are those of :func:`map_orders`.
+    """
+    return _map(platform, "customers", payload, store, currency)
+
+
+def map_products(
+    platform: Platform,
+    payload: Payload,
+    *,
+    store: Optional[str] = None,
+    currency: Optional[str] = None,
+) -> MappingResult:
+    """Maps a payload of products into unified ``Product`` records.
+
+    Shopify products carry their variants. WooCommerce and Magento product payloads have no
+    currency: pass ``currency`` to have prices tagged with the store's currency.
+    Arguments, result and exceptions are otherwise those of :func:`map_orders`.
+    """
+    return _map(platform, "products", payload, store, currency)
+
+
+def map_variants(
+    platform: Platform,
+    payload: Payload,
+    *,
+    store: Optional[str] = None,
+    currency: Optional[str] = None,
+) -> MappingResult:
+    """Maps a payload of variants into unified ``Variant`` records.
+
+    Variants are WooCommerce product variations, Shopify variants and Magento configurable
+    children. Arguments, result and exceptions are those of :func:`map_orders`.
+    """
+    return _map(platform, "variants", payload, store, currency)
+
+
+def map_refunds(
+    platform: Platform,
+    payload: Payload,
+    *,
+    store: Optional[str] = None,
+    currency: Optional[str] = None,
+) -> MappingResult:
+    """Maps a payload of refunds into unified ``Refund`` records.
+
+    Refunds are WooCommerce order refunds, Shopify refunds and Magento credit memos; refunded
+    amounts and quantities are always positive. Arguments, result and exceptions are those
+    of :func:`map_orders`.
+    """
+    return _map(platform, "refunds", payload, store, currency)
+
+
+def map_transactions(
+    platform: Platform,
+    payload: Payload,
+    *,
+    store: Optional[str] = None,
+    currency: Optional[str] = None,
+) -> MappingResult:
+    """Maps a payload of payment transactions into unified ``Transaction`` records.
+
+    Only Shopify has transaction payloads. Arguments and result are those of
+    :func:`map_orders`.
+
+    Raises:
+        UnsupportedError: the platform has no transaction payloads (WooCommerce, Magento).
+    """
+    return _map(platform, "transactions", payload, store, currency)
+
+
+def json_schema() -> Dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the unified records.
+
+    One definition per record type (``Order``, ``Customer``, ``Product``, ``Variant``,
+    ``Refund``, ``Transaction``) under ``"$defs"``. Each call returns a fresh dict.
+    """
+    schema: Dict[str, Any] = json.loads(_nexus.json_schema())
+    return schema
+

@@ -1,0 +1,55 @@
+//! The one place where `nexus_core::Error` becomes a Python exception.
+//!
+//! The exception classes are defined in Python (`nexus/_errors.py`), because several of them
+//! also derive from `ValueError`, which a Rust-defined exception type cannot do. This module
+//! picks the class for each error and builds the exception with the error's message and
+//! stable code. A new core error kind (authentication, rate limits, ...) is one new Python
+//! class and one new match arm here.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyType};
+
+use nexus_core::Error;
+
+/// The Python module that defines the exception classes.
+const ERRORS_MODULE: &str = "nexus._errors";
+
+/// The name of the `nexus` exception class for `err`.
+fn class_name(err: &Error) -> &'static str {
+    match err {
+        Error::Data(_) => "DataError",
+        Error::UnknownPlatform { .. } => "UnknownPlatformError",
+        Error::UnknownEntity { .. } => "UnknownEntityError",
+        Error::Unsupported { .. } => "UnsupportedError",
+        Error::InvalidArgument { .. } => "InvalidArgumentError",
+        // `Error` is non-exhaustive: a kind this binding does not know yet is still a
+        // `NexusError` with the right code.
+        _ => "NexusError",
+    }
+}
+
+/// Converts a core error into the matching `nexus.NexusError` subclass.
+///
+/// The exception's message is the error's `Display` text and its `code` attribute is
+/// `Error::code()`. A `DataError` also carries the problem in its `errors` list.
+///
+/// Should building the exception itself fail (the Python package is broken), that failure is
+/// what gets raised.
+pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
+    build(py, err).unwrap_or_else(|e| e)
+}
+
+fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
+    let module = py.import(ERRORS_MODULE)?;
+    let class = module.getattr(class_name(&err))?.cast_into::<PyType>()?;
+    let (message, code) = (err.to_string(), err.code());
+    let exc = match err {
+        Error::Data(data) => {
+            let mapping_error = module.getattr("MappingError")?;
+            let problem = mapping_error.call1(crate::error_tuple(*data))?;
+            class.call1((message, code, PyList::new(py, [problem])?))?
+        }
+        _ => class.call1((message, code))?,
+    };
+    Ok(PyErr::from_value(exc))
+}

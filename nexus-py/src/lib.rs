@@ -1,0 +1,107 @@
+//! `nexus._nexus`: the native half of the `nexus` Python package.
+//!
+//! This module is private: users import `nexus`, whose pure-Python layer turns what these
+//! functions return into the public types (`MappingResult`, `MappingError`, dicts).
+//!
+//! Every function here is thin: it converts its arguments, calls one `nexus-core` function
+//! through [`run`], and converts the result. Errors become Python exceptions in exactly one
+//! place, [`errors::to_py_err`].
+
+mod errors;
+
+use pyo3::prelude::*;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+
+use nexus_core::Error;
+use nexus_core::error::DataError;
+use nexus_core::model::Currency;
+
+/// One data error as Python sees it: `(index, id, path, code, message)`.
+///
+/// The Python layer builds a `nexus.MappingError` from each of these.
+type ErrorTuple = (Option<usize>, Option<String>, String, &'static str, String);
+
+fn error_tuple(e: DataError) -> ErrorTuple {
+    let code = e.code();
+    (e.index, e.id, e.path, code, e.message)
+}
+
+/// Runs a core call with the GIL released and turns its error into a Python exception.
+///
+/// Every call into `nexus-core` from Python goes through here, so every long call lets
+/// other Python threads run, and every `nexus_core::Error` is converted the same way.
+fn run<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    F: FnOnce() -> Result<T, Error> + Send,
+    T: Send,
+{
+    py.detach(f).map_err(|e| errors::to_py_err(py, e))
+}
+
+/// A payload as the native functions accept it: text or bytes, borrowed from Python.
+#[derive(FromPyObject)]
+enum Payload {
+    Bytes(PyBackedBytes),
+    Text(PyBackedStr),
+}
+
+impl Payload {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Payload::Bytes(b) => b,
+            Payload::Text(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// Maps a platform payload to the unified JSON form.
+///
+/// Returns `(records, errors)`: `records` is the JSON text of an array of unified records,
+/// `errors` a list of `(index, id, path, code, message)` tuples, one per record that did
+/// not map (and one for a payload-level problem such as truncated JSON).
+#[pyfunction]
+#[pyo3(signature = (platform, entity, payload, *, store=None, currency=None))]
+fn map_json(
+    py: Python<'_>,
+    platform: &str,
+    entity: &str,
+    payload: Payload,
+    store: Option<&str>,
+    currency: Option<&str>,
+) -> PyResult<(String, Vec<ErrorTuple>)> {
+    let payload = payload.as_bytes();
+    let out = run(py, || {
+        let mut mapper = nexus_core::mapping::Mapper::new(platform.parse()?);
+        if let Some(store) = store {
+            mapper = mapper.store(store);
+        }
+        if let Some(code) = currency {
+            mapper = mapper.currency(Currency::parse(code)?);
+        }
+        mapper.map_json(entity.parse()?, payload)
+    })?;
+    Ok((
+        out.records,
+        out.errors.into_iter().map(error_tuple).collect(),
+    ))
+}
+
+/// The JSON Schema of the unified records, as JSON text.
+#[pyfunction]
+fn json_schema() -> String {
+    nexus_core::schema::json_schema_string()
+}
+
+/// Native part of the `nexus` package (private: import `nexus` instead).
+#[pymodule]
+mod _nexus {
+    #[pymodule_export]
+    use super::{json_schema, map_json};
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", nexus_core::VERSION)
+    }
+}
