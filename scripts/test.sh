@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every check and test of Nexus: Rust (fmt, clippy, tests), the Python wheel (build,
+# pytest, mypy, stubtest) and the Node addon (build, node:test, tsc). It installs what it
+# needs first: the Python tools in a virtual environment and the Node packages with npm ci.
+#
+# Everything builds in one cargo profile (dev, with optimized dependencies) into one target
+# directory, so the engine compiles once for the tests, the wheel and the addon.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nexus-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+venv="${NEXUS_VENV:-$HOME/.cache/nexus-venv}"
+wheels="$CARGO_TARGET_DIR/wheels"
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "Python tools (virtual environment $venv)"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.7,<2" "pytest>=7" "jsonschema>=4.18" "mypy>=1.10"
+
+step "Node packages (npm ci)"
+(cd nexus-node && npm ci --no-audit --no-fund --loglevel=error)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, -D warnings)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Rust tests"
+cargo test -p nexus-core
+
+step "Quickstart example"
+cargo run -q -p nexus-core --example quickstart > "$CARGO_TARGET_DIR/quickstart.out"
+tail -n 5 "$CARGO_TARGET_DIR/quickstart.out"
+
+step "Python wheel (maturin, dev profile) and pytest"
+rm -rf "$wheels"
+"$venv/bin/maturin" build --quiet --profile dev -m nexus-py/Cargo.toml -o "$wheels"
+"$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheels"/nexus_commerce-*.whl
+"$venv/bin/python" -m pytest nexus-py/tests -q -p no:cacheprovider
+
+step "Python type checks (mypy strict, stubtest)"
+(cd nexus-py && "$venv/bin/mypy" python/nexus tests examples \
+    && "$venv/bin/python" -m mypy.stubtest nexus --allowlist stubtest-allowlist.txt)
+
+step "Node addon (napi, dev profile), node:test and tsc"
+(cd nexus-node && npm run --silent build && npm test && npm run --silent typecheck \
+    && node scripts/gen-types.mjs --check)
+git -C "$root" diff --exit-code -- nexus-node/index.js nexus-node/index.d.ts \
+    || { echo "nexus-node/index.js or index.d.ts changed when regenerated: commit them"; exit 1; }
+
+printf '\nAll checks passed in %ss.\n' "$(( $(date +%s) - started ))"
