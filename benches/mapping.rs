@@ -200,23 +200,26 @@ fn bench_mapping(c: &mut Criterion) {
     for platform in PlatformKind::ALL {
         for n in [100u64, 250] {
             let bytes = page(platform, n, 7 + n);
-            let mapper = Mapper::new(platform);
-            let check = mapper.map_orders(&bytes);
-            assert_eq!(
-                check.records.len() as u64,
-                n,
-                "{platform}: {:?}",
-                check.errors.first()
-            );
-            group.throughput(Throughput::Elements(n));
-            group.bench_with_input(
-                BenchmarkId::new(
-                    platform.as_str(),
+            // The default keeps every unmapped platform field in `metadata`; the second
+            // line measures the mapper with that turned off.
+            for (label, keep) in [("", true), (" unmapped dropped", false)] {
+                let mapper = Mapper::new(platform).keep_unmapped(keep);
+                let check = mapper.map_orders(&bytes);
+                assert_eq!(
+                    check.records.len() as u64,
+                    n,
+                    "{platform}: {:?}",
+                    check.errors.first()
+                );
+                group.throughput(Throughput::Elements(n));
+                let id = BenchmarkId::new(
+                    format!("{platform}{label}"),
                     format!("{n} orders, {} KiB", bytes.len() / 1024),
-                ),
-                &bytes,
-                |b, bytes| b.iter(|| mapper.map_orders(std::hint::black_box(bytes))),
-            );
+                );
+                group.bench_with_input(id, &bytes, |b, bytes| {
+                    b.iter(|| mapper.map_orders(std::hint::black_box(bytes)))
+                });
+            }
         }
     }
     group.finish();

@@ -39,6 +39,11 @@ export interface MapOptions {
    * sends without one (WooCommerce and Magento products and variants).
    */
   currency?: string
+  /**
+   * Keep the platform's fields that have no home in the unified schema in each record's
+   * `metadata`, verbatim (default `true`); `false` drops them and maps faster.
+   */
+  keepUnmapped?: boolean
 }
 
 /**

@@ -103,9 +103,7 @@ export interface Order {
   /**
    * Platform fields with no home here.
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * The buyer's note.
    */
@@ -325,9 +323,7 @@ export interface LineItem {
   /**
    * Platform fields with no home here (WooCommerce `meta_data`, Shopify `properties`, ...).
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * The line's name as shown to the buyer.
    */
@@ -399,6 +395,12 @@ export interface LineComponent {
    * The child's own price, where the platform prices children (dynamic bundles).
    */
   unit_price: Money | null;
+}
+/**
+ * Platform fields with no home in the unified schema, verbatim by name.
+ */
+export interface Metadata {
+  [k: string]: unknown | undefined;
 }
 /**
  * A refund as listed on its order (a summary; the full record is a [`Refund`]).
@@ -535,9 +537,7 @@ export interface Customer {
   /**
    * Platform fields with no home here.
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * Number of orders, where the platform counts them.
    */
@@ -602,9 +602,7 @@ export interface Product {
   /**
    * Platform fields with no home here.
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * Name.
    */
@@ -677,9 +675,7 @@ export interface Variant {
   /**
    * Platform fields with no home here.
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * The variant's options.
    */
@@ -749,9 +745,7 @@ export interface Refund {
   /**
    * Platform fields with no home here.
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * The refunded order's id.
    */
@@ -845,9 +839,7 @@ export interface Transaction {
   /**
    * Platform fields with no home here.
    */
-  metadata: {
-    [k: string]: unknown | undefined;
-  };
+  metadata: Metadata;
   /**
    * The order's id.
    */

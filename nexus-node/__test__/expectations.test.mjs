@@ -54,7 +54,7 @@ for (const c of cases) {
     // Fixtures go in as the bytes a store sent (a Buffer), inline payloads as strings.
     const payload = c.fixture !== undefined ? readFileSync(resolve(testsDir, 'fixtures', c.fixture)) : c.payload
     assert.ok(payload !== undefined, 'a case needs a fixture or a payload')
-    const result = map(c.platform, payload, { store: c.store, currency: c.currency })
+    const result = map(c.platform, payload, { store: c.store, currency: c.currency, keepUnmapped: c.keep_unmapped })
 
     const pick = ({ index, path, code }) => ({ index, path, code })
     assert.deepStrictEqual(result.errors.map(pick), c.errors.map(pick))
@@ -63,8 +63,14 @@ for (const c of cases) {
     for (const check of c.values ?? []) {
       const record = result.records[check.record]
       assert.ok(record, `no record ${check.record}`)
-      const actual = pointer(record, check.path)
       const where = `record ${check.record} ${check.path}`
+      if (check.absent) {
+        const cut = check.path.lastIndexOf('/')
+        const container = pointer(record, check.path.slice(0, cut))
+        assert.ok(!Object.hasOwn(container, check.path.slice(cut + 1)), `${where} is present`)
+        continue
+      }
+      const actual = pointer(record, check.path)
       if ('equals' in check) {
         assert.deepStrictEqual(actual, check.equals, where)
       } else if ('length' in check) {

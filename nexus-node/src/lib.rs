@@ -76,6 +76,9 @@ pub struct MapOptions {
     /// The store's currency (three letters, e.g. `"EUR"`), used for prices that a payload
     /// sends without one (WooCommerce and Magento products and variants).
     pub currency: Option<String>,
+    /// Keep the platform's fields that have no home in the unified schema in each record's
+    /// `metadata`, verbatim (default `true`); `false` drops them and maps faster.
+    pub keep_unmapped: Option<bool>,
 }
 
 /// A record that did not map, or a problem with the payload as a whole.
@@ -161,8 +164,13 @@ fn parse_json<'env>(env: &'env Env, text: &str) -> Result<Unknown<'env>> {
 
 /// Builds the mapper for `platform` and `options`.
 fn mapper(platform: &str, options: Option<MapOptions>) -> Result<Mapper, Error> {
-    let MapOptions { store, currency } = options.unwrap_or_default();
-    let mut mapper = Mapper::new(PlatformKind::from_str(platform)?);
+    let MapOptions {
+        store,
+        currency,
+        keep_unmapped,
+    } = options.unwrap_or_default();
+    let mut mapper =
+        Mapper::new(PlatformKind::from_str(platform)?).keep_unmapped(keep_unmapped.unwrap_or(true));
     if let Some(store) = store {
         mapper = mapper.store(store);
     }

@@ -60,7 +60,7 @@ impl Payload {
 /// `errors` a list of `(index, id, path, code, message)` tuples, one per record that did
 /// not map (and one for a payload-level problem such as truncated JSON).
 #[pyfunction]
-#[pyo3(signature = (platform, entity, payload, *, store=None, currency=None))]
+#[pyo3(signature = (platform, entity, payload, *, store=None, currency=None, keep_unmapped=true))]
 fn map_json(
     py: Python<'_>,
     platform: &str,
@@ -68,10 +68,12 @@ fn map_json(
     payload: Payload,
     store: Option<&str>,
     currency: Option<&str>,
+    keep_unmapped: bool,
 ) -> PyResult<(String, Vec<ErrorTuple>)> {
     let payload = payload.as_bytes();
     let out = run(py, || {
-        let mut mapper = nexus_core::mapping::Mapper::new(platform.parse()?);
+        let mut mapper =
+            nexus_core::mapping::Mapper::new(platform.parse()?).keep_unmapped(keep_unmapped);
         if let Some(store) = store {
             mapper = mapper.store(store);
         }

@@ -71,7 +71,11 @@ def fixture_bytes(case: Case) -> bytes:
 def run(case: Case, payload: nexus.Payload) -> nexus.MappingResult:
     mapper = MAPPERS[case["entity"]]
     return mapper(
-        case["platform"], payload, store=case.get("store"), currency=case.get("currency")
+        case["platform"],
+        payload,
+        store=case.get("store"),
+        currency=case.get("currency"),
+        keep_unmapped=case.get("keep_unmapped", True),
     )
 
 
@@ -120,6 +124,11 @@ def check_case(case: Case, result: nexus.MappingResult) -> None:
     for check in case["values"]:
         record = result.records[check["record"]]
         where = f"record {check['record']} {check['path']}"
+        if check.get("absent"):
+            parent, _, last = check["path"].rpartition("/")
+            container = pointer(record, parent)
+            assert isinstance(container, dict) and last not in container, f"{where}: present"
+            continue
         actual = pointer(record, check["path"])
         if "equals" in check:
             assert json_equal(actual, check["equals"]), (

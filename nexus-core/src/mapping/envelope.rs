@@ -325,73 +325,139 @@ fn bare(text: &str) -> Split<'_> {
     }
 }
 
-/// The fast path for a clean payload: parses the records in one pass, without splitting
-/// first. Returns `None` when anything is wrong (or the shape is ambiguous); the caller then
+/// What the fast path made of a payload.
+pub(super) enum Fast {
+    /// Every record was parsed and handed to the sink.
+    Done,
+    /// The payload is one bare record (an object with an id at the top); nothing was
+    /// handed over, or what was must be discarded.
+    Bare,
+    /// Something is wrong somewhere; what was handed over must be discarded.
+    Failed,
+}
+
+/// The fast path for a clean payload: parses the records in one pass and hands each to
+/// `sink` as soon as it is read, without splitting the payload first or collecting the
+/// platform structs. On anything unexpected it gives up ([`Fast::Failed`]) and the caller
 /// takes the record-by-record path, which reports each problem.
-pub(super) fn parse_fast<R: DeserializeOwned>(
+pub(super) fn parse_fast<R, F>(
     payload: &[u8],
     entity: EntityKind,
     id_keys: &'static [&'static str],
-) -> Option<(Vec<R>, Layout)> {
+    sink: &mut F,
+) -> Fast
+where
+    R: DeserializeOwned,
+    F: FnMut(&Layout, usize, R),
+{
     // Validating UTF-8 once for the whole payload is much cheaper than string by string.
-    let body = std::str::from_utf8(payload)
-        .ok()?
-        .trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    match body.as_bytes().first()? {
-        b'[' => serde_json::from_str::<Vec<R>>(body)
-            .ok()
-            .map(|v| (v, Layout::List(String::new()))),
-        b'{' => {
-            let mut de = serde_json::Deserializer::from_str(body);
-            let found = de.deserialize_map(FastEnvelope::<R> {
-                entity,
-                id_keys,
-                marker: PhantomData,
-            });
-            match found {
-                Ok(Some((records, layout))) if de.end().is_ok() => Some((records, layout)),
-                // An id at the top: a bare record.
-                Err(e) if e.to_string().starts_with(BARE_MARKER) => serde_json::from_str::<R>(body)
-                    .ok()
-                    .map(|r| (vec![r], Layout::Bare)),
-                _ => None,
-            }
-        }
-        _ => None,
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return Fast::Failed;
+    };
+    let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    let mut de = serde_json::Deserializer::from_str(body);
+    let res = match body.as_bytes().first() {
+        Some(b'[') => de.deserialize_seq(Stream::<R, F> {
+            layout: &Layout::List(String::new()),
+            sink,
+            marker: PhantomData,
+        }),
+        Some(b'{') => de.deserialize_map(FastEnvelope::<R, F> {
+            entity,
+            id_keys,
+            sink,
+            marker: PhantomData,
+        }),
+        _ => return Fast::Failed,
+    };
+    match res.and_then(|()| de.end()) {
+        Ok(()) => Fast::Done,
+        Err(e) if e.to_string().starts_with(BARE_MARKER) => Fast::Bare,
+        Err(e) if e.to_string().starts_with(NO_ENVELOPE) => Fast::Bare,
+        Err(_) => Fast::Failed,
     }
 }
 
 /// The message with which [`FastEnvelope`] stops when the object is a record itself.
 const BARE_MARKER: &str = "nexus: bare record";
+/// The message with which [`FastEnvelope`] stops when the object has no envelope key.
+const NO_ENVELOPE: &str = "nexus: no envelope";
 
-struct FastEnvelope<R> {
-    entity: EntityKind,
-    id_keys: &'static [&'static str],
+/// Hands each element of a list to the sink as it is parsed.
+struct Stream<'a, R, F> {
+    layout: &'a Layout,
+    sink: &'a mut F,
     marker: PhantomData<R>,
 }
 
-impl<'de, R: DeserializeOwned> Visitor<'de> for FastEnvelope<R> {
-    type Value = Option<(Vec<R>, Layout)>;
+impl<'de, R: DeserializeOwned, F: FnMut(&Layout, usize, R)> DeserializeSeed<'de>
+    for Stream<'_, R, F>
+{
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, R: DeserializeOwned, F: FnMut(&Layout, usize, R)> Visitor<'de> for Stream<'_, R, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(rec) = seq.next_element::<R>()? {
+            (self.sink)(self.layout, i, rec);
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+struct FastEnvelope<'a, R, F> {
+    entity: EntityKind,
+    id_keys: &'static [&'static str],
+    sink: &'a mut F,
+    marker: PhantomData<R>,
+}
+
+impl<'de, R: DeserializeOwned, F: FnMut(&Layout, usize, R)> Visitor<'de>
+    for FastEnvelope<'_, R, F>
+{
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an envelope")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let key: &str = &key;
             if self.id_keys.contains(&key) {
                 return Err(de::Error::custom(BARE_MARKER));
-            } else if found.is_none() && (key == self.entity.plural() || key == "items") {
-                found = Some((map.next_value::<Vec<R>>()?, Layout::List(key.to_owned())));
-            } else if found.is_none()
+            } else if !found && (key == self.entity.plural() || key == "items") {
+                found = true;
+                let layout = Layout::List(key.to_owned());
+                map.next_value_seed(Stream::<R, F> {
+                    layout: &layout,
+                    sink: &mut *self.sink,
+                    marker: PhantomData,
+                })?;
+            } else if !found
                 && (key == self.entity.as_str()
                     || (self.entity == EntityKind::Variant && key == "variation"))
             {
-                found = Some((vec![map.next_value::<R>()?], Layout::Single(key.to_owned())));
+                found = true;
+                let layout = Layout::Single(key.to_owned());
+                let rec = map.next_value::<R>()?;
+                (self.sink)(&layout, 0, rec);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(found)
+        if found {
+            Ok(())
+        } else {
+            Err(de::Error::custom(NO_ENVELOPE))
+        }
     }
 }

@@ -13,7 +13,9 @@
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
+use super::capture::Captured;
 use super::de::{Flag, Id, OptDec, OptId, OptStr, OptTs};
 use super::money::Cur;
 use super::{Ctx, FieldError, RawRecord, currency};
@@ -25,7 +27,7 @@ use crate::model::{
 
 fn put(md: &mut Metadata, key: &str, v: Option<String>) {
     if let Some(v) = v {
-        md.insert(key.to_owned(), serde_json::Value::String(v));
+        md.insert(key, &v);
     }
 }
 
@@ -163,8 +165,6 @@ pub(crate) struct MagentoOrder {
     #[serde(default)]
     order_currency_code: Option<String>,
     #[serde(default)]
-    base_currency_code: OptStr,
-    #[serde(default)]
     created_at: OptTs,
     #[serde(default)]
     updated_at: OptTs,
@@ -180,8 +180,6 @@ pub(crate) struct MagentoOrder {
     customer_note: OptStr,
     #[serde(default)]
     grand_total: OptDec,
-    #[serde(default)]
-    base_grand_total: OptDec,
     #[serde(default)]
     subtotal: OptDec,
     #[serde(default)]
@@ -209,7 +207,7 @@ pub(crate) struct MagentoOrder {
     #[serde(default)]
     remote_ip: OptStr,
     #[serde(default)]
-    items: Vec<MagentoItem>,
+    items: Vec<Captured<MagentoItem>>,
     #[serde(default)]
     billing_address: Option<MagentoAddress>,
     #[serde(default)]
@@ -219,11 +217,11 @@ pub(crate) struct MagentoOrder {
 }
 
 /// Folds child items into their parents (see the module documentation).
-fn build_lines(items: Vec<MagentoItem>, cur: Cur) -> Vec<LineItem> {
+fn build_lines(items: Vec<Captured<MagentoItem>>, cur: Cur) -> Vec<LineItem> {
     let mut lines: Vec<LineItem> = Vec::with_capacity(items.len());
     let mut children: Vec<MagentoItem> = Vec::new();
     let mut kinds: Vec<Option<String>> = Vec::with_capacity(items.len());
-    for it in items {
+    for Captured { rec: it, extras } in items {
         if it.parent_item_id.0.is_some() {
             children.push(it);
             continue;
@@ -232,19 +230,13 @@ fn build_lines(items: Vec<MagentoItem>, cur: Cur) -> Vec<LineItem> {
         let price = it.price.or_zero();
         let subtotal = it.row_total.0.unwrap_or(price * quantity);
         let discount = it.discount_amount.or_zero().abs();
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "product_type", it.product_type.0.clone());
         if let Some(q) = it.qty_refunded.0.filter(|q| !q.is_zero()) {
-            metadata.insert(
-                "qty_refunded".to_owned(),
-                serde_json::Value::String(q.to_string()),
-            );
+            metadata.insert("qty_refunded", &q.to_string());
         }
         if let Some(q) = it.qty_canceled.0.filter(|q| !q.is_zero()) {
-            metadata.insert(
-                "qty_canceled".to_owned(),
-                serde_json::Value::String(q.to_string()),
-            );
+            metadata.insert("qty_canceled", &q.to_string());
         }
         kinds.push(it.product_type.0);
         lines.push(LineItem {
@@ -270,10 +262,14 @@ fn build_lines(items: Vec<MagentoItem>, cur: Cur) -> Vec<LineItem> {
             .position(|l| Some(l.source_id.as_str()) == parent)
         else {
             // An orphan child (its parent is not in the payload) is sold on its own.
+            let orphan = MagentoItem {
+                parent_item_id: OptId(None),
+                ..child
+            };
             lines.extend(build_lines(
-                vec![MagentoItem {
-                    parent_item_id: OptId(None),
-                    ..child
+                vec![Captured {
+                    rec: orphan,
+                    extras: Metadata::new(),
                 }],
                 cur,
             ));
@@ -317,7 +313,7 @@ impl RawRecord for MagentoOrder {
         &self.entity_id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Order, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Order, FieldError> {
         let cur = Cur(currency(
             "order_currency_code",
             self.order_currency_code.as_deref(),
@@ -388,19 +384,8 @@ impl RawRecord for MagentoOrder {
             }]
         };
         let guest = self.customer_is_guest.0.unwrap_or(false);
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "state", self.state.0);
-        put(
-            &mut metadata,
-            "base_currency_code",
-            self.base_currency_code.0,
-        );
-        if let Some(b) = self.base_grand_total.0 {
-            metadata.insert(
-                "base_grand_total".to_owned(),
-                serde_json::Value::String(b.to_string()),
-            );
-        }
         put(&mut metadata, "store_id", self.store_id.0);
         put(
             &mut metadata,
@@ -410,10 +395,7 @@ impl RawRecord for MagentoOrder {
         put(&mut metadata, "customer_group_id", self.customer_group_id.0);
         put(&mut metadata, "remote_ip", self.remote_ip.0);
         if guest {
-            metadata.insert(
-                "customer_is_guest".to_owned(),
-                serde_json::Value::Bool(true),
-            );
+            metadata.insert("customer_is_guest", &true);
         }
         Ok(Order {
             source: ctx.source(EntityKind::Order, self.entity_id.0),
@@ -503,17 +485,27 @@ struct CustomerExtension {
 struct CustomAttribute {
     #[serde(default)]
     attribute_code: String,
-    #[serde(default)]
-    value: serde_json::Value,
+    value: Option<Box<RawValue>>,
 }
 
-fn custom_attributes(attrs: Vec<CustomAttribute>) -> Option<serde_json::Value> {
+impl CustomAttribute {
+    /// The value when it is a string or a number, as text.
+    fn text(&self) -> Option<String> {
+        match serde_json::from_str::<serde_json::Value>(self.value.as_deref()?.get()).ok()? {
+            serde_json::Value::String(s) => Some(s),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// `[{"attribute_code": k, "value": v}, ...]` as the object `{k: v, ...}`, values verbatim.
+fn custom_attributes(attrs: Vec<CustomAttribute>) -> Option<Metadata> {
     (!attrs.is_empty()).then(|| {
-        serde_json::Value::Object(
+        Metadata::from_pairs(
             attrs
-                .into_iter()
-                .map(|a| (a.attribute_code, a.value))
-                .collect(),
+                .iter()
+                .map(|a| (a.attribute_code.as_str(), a.value.as_deref())),
         )
     })
 }
@@ -556,7 +548,7 @@ impl RawRecord for MagentoCustomer {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Customer, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Customer, FieldError> {
         let mut billing = None;
         let mut shipping = None;
         let mut addresses = Vec::with_capacity(self.addresses.len());
@@ -593,13 +585,13 @@ impl RawRecord for MagentoCustomer {
             .as_ref()
             .or(addresses.first())
             .and_then(|a| a.phone.clone());
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "group_id", self.group_id.0);
         put(&mut metadata, "store_id", self.store_id.0);
         put(&mut metadata, "website_id", self.website_id.0);
         put(&mut metadata, "created_in", self.created_in.0);
         if let Some(c) = custom_attributes(self.custom_attributes) {
-            metadata.insert("custom_attributes".to_owned(), c);
+            metadata.insert_object("custom_attributes", &c);
         }
         Ok(Customer {
             source: ctx.source(EntityKind::Customer, self.id.0),
@@ -667,8 +659,6 @@ pub(crate) struct MagentoProduct {
     #[serde(default)]
     updated_at: OptTs,
     #[serde(default)]
-    weight: OptDec,
-    #[serde(default)]
     extension_attributes: Option<ProductExtension>,
     #[serde(default)]
     custom_attributes: Vec<CustomAttribute>,
@@ -696,7 +686,7 @@ impl RawRecord for MagentoProduct {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Product, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Product, FieldError> {
         let ext = self.extension_attributes.unwrap_or_default();
         let kind = match self.type_id.0.as_deref() {
             Some("simple" | "virtual" | "downloadable") => ProductKind::Simple,
@@ -708,29 +698,19 @@ impl RawRecord for MagentoProduct {
             .custom_attributes
             .iter()
             .find(|a| a.attribute_code == "url_key")
-            .and_then(|a| a.value.as_str().map(str::to_owned));
-        let mut metadata = Metadata::new();
+            .and_then(CustomAttribute::text);
+        let mut metadata = extras;
         put(&mut metadata, "visibility", self.visibility.0);
         put(&mut metadata, "attribute_set_id", self.attribute_set_id.0);
-        if let Some(w) = self.weight.0 {
-            metadata.insert(
-                "weight".to_owned(),
-                serde_json::Value::String(w.to_string()),
-            );
-        }
         if let Some(s) = ext.stock_item.as_ref().and_then(|s| s.is_in_stock) {
-            metadata.insert("is_in_stock".to_owned(), serde_json::Value::Bool(s));
+            metadata.insert("is_in_stock", &s);
         }
         if !ext.website_ids.is_empty() {
-            let ids = ext
-                .website_ids
-                .iter()
-                .map(|i| serde_json::Value::String(i.0.clone()))
-                .collect();
-            metadata.insert("website_ids".to_owned(), serde_json::Value::Array(ids));
+            let ids: Vec<&str> = ext.website_ids.iter().map(|i| i.0.as_str()).collect();
+            metadata.insert("website_ids", &ids);
         }
         if let Some(c) = custom_attributes(self.custom_attributes) {
-            metadata.insert("custom_attributes".to_owned(), c);
+            metadata.insert_object("custom_attributes", &c);
         }
         Ok(Product {
             source: ctx.source(EntityKind::Product, self.id.0),
@@ -783,7 +763,7 @@ impl RawRecord for MagentoVariant {
         &self.0.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Variant, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Variant, FieldError> {
         let p = self.0;
         let ext = p.extension_attributes.unwrap_or_default();
         // Option attributes (color, size) are custom attributes holding option ids.
@@ -792,21 +772,16 @@ impl RawRecord for MagentoVariant {
             .iter()
             .filter(|a| matches!(a.attribute_code.as_str(), "color" | "size"))
             .filter_map(|a| {
-                let value = match &a.value {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Number(n) => n.to_string(),
-                    _ => return None,
-                };
                 Some(VariantOption {
                     name: a.attribute_code.clone(),
-                    value,
+                    value: a.text()?,
                 })
             })
             .collect();
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "type_id", p.type_id.0);
         if let Some(c) = custom_attributes(p.custom_attributes) {
-            metadata.insert("custom_attributes".to_owned(), c);
+            metadata.insert_object("custom_attributes", &c);
         }
         Ok(Variant {
             source: ctx.source(EntityKind::Variant, p.id.0),
@@ -892,7 +867,7 @@ impl RawRecord for MagentoCreditMemo {
         &self.entity_id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Refund, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Refund, FieldError> {
         let cur = Cur(currency(
             "order_currency_code",
             self.order_currency_code.as_deref(),
@@ -922,7 +897,7 @@ impl RawRecord for MagentoCreditMemo {
                 }
             })
             .collect();
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "increment_id", self.increment_id.0);
         put(&mut metadata, "state", self.state.0);
         for (key, v) in [
@@ -930,7 +905,7 @@ impl RawRecord for MagentoCreditMemo {
             ("adjustment_negative", self.adjustment_negative.0),
         ] {
             if let Some(v) = v.filter(|v| !v.is_zero()) {
-                metadata.insert(key.to_owned(), serde_json::Value::String(v.to_string()));
+                metadata.insert(key, &v.to_string());
             }
         }
         let reason = {

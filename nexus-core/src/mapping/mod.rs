@@ -27,6 +27,7 @@
 //! assert_eq!(result.errors[0].code(), "missing_field");
 //! ```
 
+mod capture;
 pub(crate) mod de;
 mod envelope;
 mod magento;
@@ -38,9 +39,10 @@ use serde_json::value::RawValue;
 
 use crate::error::{DataError, DataErrorKind, Error};
 use crate::model::{
-    Currency, Customer, EntityKind, Order, PlatformKind, Product, Refund, SourceRef, Transaction,
-    Variant,
+    Currency, Customer, EntityKind, Metadata, Order, PlatformKind, Product, Refund, SourceRef,
+    Transaction, Variant,
 };
+use capture::Captured;
 
 /// The records that mapped and one error per record that did not.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +90,7 @@ pub struct Mapper {
     platform: PlatformKind,
     store: String,
     currency: Option<Currency>,
+    keep_unmapped: bool,
 }
 
 impl Mapper {
@@ -97,6 +100,7 @@ impl Mapper {
             platform,
             store: "default".to_owned(),
             currency: None,
+            keep_unmapped: true,
         }
     }
 
@@ -109,6 +113,14 @@ impl Mapper {
     /// Sets the store's currency, used where a payload carries prices without one.
     pub fn currency(mut self, currency: Currency) -> Self {
         self.currency = Some(currency);
+        self
+    }
+
+    /// Whether the platform fields that the unified schema has no home for are kept in each
+    /// record's `metadata` (the default), verbatim. Turning it off makes mapping about a
+    /// quarter faster for payloads with many such fields, at the price of dropping them.
+    pub fn keep_unmapped(mut self, keep: bool) -> Self {
+        self.keep_unmapped = keep;
         self
     }
 
@@ -212,17 +224,27 @@ impl Mapper {
 
     fn run<R: RawRecord>(&self, payload: &[u8]) -> MappingResult<R::Out> {
         let ctx = self.ctx();
-        // Clean payloads (the common case) are parsed in one pass; anything else is split
-        // into raw records first, so that each bad record is reported and the rest kept.
-        if let Some((parsed, layout)) = envelope::parse_fast::<R>(payload, R::ENTITY, R::ID_KEYS) {
-            let mut out = MappingResult {
-                records: Vec::with_capacity(parsed.len()),
-                errors: Vec::new(),
-            };
-            for (i, rec) in parsed.into_iter().enumerate() {
-                convert_into(&ctx, rec, i, &layout, &mut out);
+        let _keep = capture::keep_unmapped(self.keep_unmapped);
+        // Clean payloads (the common case) are parsed in one pass, each record converted as
+        // soon as it is read; anything else is split into raw records first, so that each
+        // bad record is reported and the rest kept.
+        let mut out = MappingResult::default();
+        let mut sink = |layout: &envelope::Layout, i: usize, rec: Captured<R>| {
+            convert_into(&ctx, rec, i, layout, &mut out)
+        };
+        match envelope::parse_fast(payload, R::ENTITY, R::ID_KEYS, &mut sink) {
+            envelope::Fast::Done => return out,
+            envelope::Fast::Bare => {
+                out = MappingResult::default();
+                if let Some(rec) = std::str::from_utf8(payload)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<Captured<R>>(t).ok())
+                {
+                    convert_into(&ctx, rec, 0, &envelope::Layout::Bare, &mut out);
+                    return out;
+                }
             }
-            return out;
+            envelope::Fast::Failed => {}
         }
         let split = envelope::split(payload, R::ENTITY, R::ID_KEYS);
         let mut out = MappingResult {
@@ -230,7 +252,7 @@ impl Mapper {
             errors: Vec::new(),
         };
         for (i, raw) in split.records.iter().enumerate() {
-            match serde_json::from_str::<R>(raw.get()) {
+            match serde_json::from_str::<Captured<R>>(raw.get()) {
                 Ok(rec) => convert_into(&ctx, rec, i, split.layout(), &mut out),
                 Err(_) => out
                     .errors
@@ -245,13 +267,14 @@ impl Mapper {
 /// Converts one parsed record, recording a conversion problem as the record's error.
 fn convert_into<R: RawRecord>(
     ctx: &Ctx<'_>,
-    rec: R,
+    captured: Captured<R>,
     index: usize,
     layout: &envelope::Layout,
     out: &mut MappingResult<R::Out>,
 ) {
+    let Captured { rec, extras } = captured;
     let id = rec.id().to_owned();
-    match rec.convert(ctx) {
+    match rec.convert(ctx, extras) {
         Ok(r) => out.records.push(r),
         Err(fe) => out.errors.push(DataError {
             index: Some(index),
@@ -351,8 +374,9 @@ pub(crate) trait RawRecord: DeserializeOwned {
     const ID_KEYS: &'static [&'static str];
     /// The record's id, for error reports.
     fn id(&self) -> &str;
-    /// Builds the unified record.
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Self::Out, FieldError>;
+    /// Builds the unified record; `extras` holds the payload's fields the struct did not
+    /// read, which become the start of the record's `metadata`.
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Self::Out, FieldError>;
 }
 
 /// Joins a record's prefix (`[3]`, `orders[3]`, `order`) and a path inside it.

@@ -7,7 +7,9 @@
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
+use super::capture::Captured;
 use super::de::{Dec, Flag, Id, OptDec, OptId, OptStr, OptTs};
 use super::money::Cur;
 use super::{Ctx, FieldError, RawRecord, currency};
@@ -30,7 +32,7 @@ fn tags(s: Option<String>) -> Vec<String> {
 
 fn put(md: &mut Metadata, key: &str, v: Option<String>) {
     if let Some(v) = v {
-        md.insert(key.to_owned(), serde_json::Value::String(v));
+        md.insert(key, &v);
     }
 }
 
@@ -106,12 +108,12 @@ struct DiscountAllocation {
 struct NameValue {
     #[serde(default)]
     name: String,
-    #[serde(default)]
-    value: serde_json::Value,
+    value: Option<Box<RawValue>>,
 }
 
-fn name_values(v: Vec<NameValue>) -> serde_json::Value {
-    serde_json::Value::Object(v.into_iter().map(|p| (p.name, p.value)).collect())
+/// `[{"name": k, "value": v}, ...]` as the object `{k: v, ...}`, values verbatim.
+fn name_values(v: &[NameValue]) -> Metadata {
+    Metadata::from_pairs(v.iter().map(|p| (p.name.as_str(), p.value.as_deref())))
 }
 
 #[derive(Deserialize)]
@@ -185,8 +187,6 @@ pub(crate) struct ShopifyOrder {
     #[serde(default)]
     name: OptStr,
     #[serde(default)]
-    order_number: OptId,
-    #[serde(default)]
     email: OptStr,
     #[serde(default)]
     contact_email: OptStr,
@@ -231,7 +231,7 @@ pub(crate) struct ShopifyOrder {
     #[serde(default)]
     shipping_address: Option<ShopifyAddress>,
     #[serde(default)]
-    line_items: Vec<ShopifyLineItem>,
+    line_items: Vec<Captured<ShopifyLineItem>>,
     #[serde(default)]
     shipping_lines: Vec<ShopifyShippingLine>,
     #[serde(default)]
@@ -300,7 +300,7 @@ impl RawRecord for ShopifyOrder {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Order, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Order, FieldError> {
         let cur = Cur(currency("currency", self.currency.as_deref())?);
         let created_at = self
             .created_at
@@ -326,7 +326,7 @@ impl RawRecord for ShopifyOrder {
         let line_items = self
             .line_items
             .into_iter()
-            .map(|l| {
+            .map(|Captured { rec: l, extras }| {
                 let quantity = l.quantity.0;
                 let subtotal = l.price.0 * quantity;
                 lines_total += subtotal;
@@ -335,14 +335,14 @@ impl RawRecord for ShopifyOrder {
                 } else {
                     sum_alloc(&l.discount_allocations)
                 };
-                let mut metadata = Metadata::new();
+                let mut metadata = extras;
                 if !l.properties.is_empty() {
-                    metadata.insert("properties".to_owned(), name_values(l.properties));
+                    metadata.insert_object("properties", &name_values(&l.properties));
                 }
                 put(&mut metadata, "variant_title", l.variant_title.0);
                 put(&mut metadata, "vendor", l.vendor.0);
                 if let Some(true) = l.gift_card {
-                    metadata.insert("gift_card".to_owned(), serde_json::Value::Bool(true));
+                    metadata.insert("gift_card", &true);
                 }
                 LineItem {
                     source_id: l.id.0,
@@ -415,10 +415,12 @@ impl RawRecord for ShopifyOrder {
         let mut refunded = Decimal::ZERO;
         let mut refunds = Vec::with_capacity(self.refunds.len());
         for (i, r) in self.refunds.into_iter().enumerate() {
-            let full = r.convert_with(ctx, Some(cur.0)).map_err(|mut e| {
-                e.path = super::join_path(&format!("refunds[{i}]"), &e.path);
-                e
-            })?;
+            let full = r
+                .convert_with(ctx, Some(cur.0), Metadata::new())
+                .map_err(|mut e| {
+                    e.path = super::join_path(&format!("refunds[{i}]"), &e.path);
+                    e
+                })?;
             refunded += full.amount.amount;
             refunds.push(RefundSummary {
                 source_id: full.source.id,
@@ -428,36 +430,26 @@ impl RawRecord for ShopifyOrder {
             });
         }
 
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         if let Some(p) = self.presentment_currency.0 {
             if p != cur.0.as_str() {
                 if let Some(pm) = self.total_price_set.and_then(|s| s.presentment_money) {
                     if let Some(a) = pm.amount.0 {
-                        metadata.insert(
-                            "presentment_total".to_owned(),
-                            serde_json::Value::String(a.to_string()),
-                        );
+                        metadata.insert("presentment_total", &a.to_string());
                     }
                 }
             }
-            metadata.insert(
-                "presentment_currency".to_owned(),
-                serde_json::Value::String(p),
-            );
+            metadata.insert("presentment_currency", &p);
         }
-        put(&mut metadata, "order_number", self.order_number.0);
         put(&mut metadata, "cancel_reason", self.cancel_reason.0);
         put(&mut metadata, "source_name", self.source_name.0);
         put(&mut metadata, "landing_site", self.landing_site.0);
         put(&mut metadata, "referring_site", self.referring_site.0);
         if !self.note_attributes.is_empty() {
-            metadata.insert(
-                "note_attributes".to_owned(),
-                name_values(self.note_attributes),
-            );
+            metadata.insert_object("note_attributes", &name_values(&self.note_attributes));
         }
         if let Some(true) = self.test {
-            metadata.insert("test".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("test", &true);
         }
         let payment_method =
             (!self.payment_gateway_names.is_empty()).then(|| self.payment_gateway_names.join(", "));
@@ -563,18 +555,18 @@ impl RawRecord for ShopifyTransaction {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Transaction, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Transaction, FieldError> {
         let cur = match self.currency.0.as_deref() {
             Some(c) => currency("currency", Some(c))?,
             None => ctx.currency.unwrap_or(Currency::UNKNOWN),
         };
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "authorization", self.authorization.0);
         put(&mut metadata, "error_code", self.error_code.0);
         put(&mut metadata, "message", self.message.0);
         put(&mut metadata, "source_name", self.source_name.0);
         if let Some(true) = self.test {
-            metadata.insert("test".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("test", &true);
         }
         Ok(Transaction {
             source: ctx.source(EntityKind::Transaction, self.id.0),
@@ -664,6 +656,7 @@ impl ShopifyRefund {
         self,
         ctx: &Ctx<'_>,
         order_currency: Option<Currency>,
+        extras: Metadata,
     ) -> Result<Refund, FieldError> {
         let tx_currency = self.transactions.iter().find_map(|t| t.currency.0.clone());
         let set_currency = self.refund_line_items.iter().find_map(|l| {
@@ -731,14 +724,10 @@ impl ShopifyRefund {
             .0
             .or(self.processed_at.0)
             .ok_or_else(|| FieldError::missing("created_at"))?;
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         if !self.transactions.is_empty() {
-            let ids: Vec<serde_json::Value> = self
-                .transactions
-                .iter()
-                .map(|t| serde_json::Value::String(t.id.0.clone()))
-                .collect();
-            metadata.insert("transaction_ids".to_owned(), serde_json::Value::Array(ids));
+            let ids: Vec<&str> = self.transactions.iter().map(|t| t.id.0.as_str()).collect();
+            metadata.insert("transaction_ids", &ids);
         }
         Ok(Refund {
             source: ctx.source(EntityKind::Refund, self.id.0),
@@ -764,8 +753,8 @@ impl RawRecord for ShopifyRefund {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Refund, FieldError> {
-        self.convert_with(ctx, None)
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Refund, FieldError> {
+        self.convert_with(ctx, None, extras)
     }
 }
 
@@ -825,7 +814,7 @@ impl RawRecord for ShopifyCustomer {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Customer, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Customer, FieldError> {
         let cur = match self.currency.0.as_deref() {
             Some(c) => Some(currency("currency", Some(c))?),
             None => ctx.currency,
@@ -840,13 +829,13 @@ impl RawRecord for ShopifyCustomer {
                 .map(|s| s == "subscribed")
         });
         let default = self.default_address.and_then(ShopifyAddress::into_address);
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "note", self.note.0);
         if let Some(v) = self.verified_email {
-            metadata.insert("verified_email".to_owned(), serde_json::Value::Bool(v));
+            metadata.insert("verified_email", &v);
         }
         if let Some(true) = self.tax_exempt {
-            metadata.insert("tax_exempt".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("tax_exempt", &true);
         }
         Ok(Customer {
             source: ctx.source(EntityKind::Customer, self.id.0),
@@ -903,7 +892,7 @@ pub(crate) struct ShopifyVariant {
 }
 
 impl ShopifyVariant {
-    fn into_variant(self, ctx: &Ctx<'_>, option_names: &[String]) -> Variant {
+    fn into_variant(self, ctx: &Ctx<'_>, option_names: &[String], extras: Metadata) -> Variant {
         let options = [self.option1.0, self.option2.0, self.option3.0]
             .into_iter()
             .enumerate()
@@ -916,7 +905,7 @@ impl ShopifyVariant {
                 Some(VariantOption { name, value })
             })
             .collect();
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "barcode", self.barcode.0);
         Variant {
             source: ctx.source(EntityKind::Variant, self.id.0),
@@ -945,8 +934,8 @@ impl RawRecord for ShopifyVariant {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Variant, FieldError> {
-        Ok(self.into_variant(ctx, &[]))
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Variant, FieldError> {
+        Ok(self.into_variant(ctx, &[], extras))
     }
 }
 
@@ -992,12 +981,12 @@ impl RawRecord for ShopifyProduct {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Product, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Product, FieldError> {
         let names: Vec<String> = self.options.into_iter().map(|o| o.name).collect();
         let variants: Vec<Variant> = self
             .variants
             .into_iter()
-            .map(|v| v.into_variant(ctx, &names))
+            .map(|v| v.into_variant(ctx, &names, Metadata::new()))
             .collect();
         let simple = variants.len() == 1 && variants[0].title.as_deref() == Some("Default Title");
         let (sku, price, regular_price, inventory_quantity) = if simple {
@@ -1021,12 +1010,9 @@ impl RawRecord for ShopifyProduct {
             Some("archived") => ProductStatus::Archived,
             _ => ProductStatus::Other,
         };
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         if let Some(p) = self.published_at.0 {
-            metadata.insert(
-                "published_at".to_owned(),
-                serde_json::Value::String(p.to_rfc3339()),
-            );
+            metadata.insert("published_at", &p.to_rfc3339());
         }
         Ok(Product {
             source: ctx.source(EntityKind::Product, self.id.0),

@@ -9,7 +9,9 @@
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
+use super::capture::Captured;
 use super::de::{Id, OptDec, OptId, OptStr, OptTs};
 use super::money::Cur;
 use super::{Ctx, FieldError, RawRecord, currency};
@@ -61,22 +63,32 @@ impl WooAddress {
 struct WooMeta {
     #[serde(default)]
     key: String,
-    #[serde(default)]
-    value: serde_json::Value,
+    value: Option<Box<RawValue>>,
 }
 
+impl WooMeta {
+    /// The value when it is a non-empty string or a number, as text.
+    fn text(&self) -> Option<String> {
+        match serde_json::from_str::<serde_json::Value>(self.value.as_deref()?.get()).ok()? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// `meta_data` (`[{"id", "key", "value"}, ...]`) kept as the object `{key: value, ...}`.
 fn meta_into(meta: Vec<WooMeta>, md: &mut Metadata) {
     if meta.is_empty() {
         return;
     }
-    let map: serde_json::Map<String, serde_json::Value> =
-        meta.into_iter().map(|m| (m.key, m.value)).collect();
-    md.insert("meta_data".to_owned(), serde_json::Value::Object(map));
+    let object = Metadata::from_pairs(meta.iter().map(|m| (m.key.as_str(), m.value.as_deref())));
+    md.insert_object("meta_data", &object);
 }
 
 fn put(md: &mut Metadata, key: &str, v: Option<String>) {
     if let Some(v) = v {
-        md.insert(key.to_owned(), serde_json::Value::String(v));
+        md.insert(key, &v);
     }
 }
 
@@ -156,7 +168,7 @@ pub(crate) struct WooOrder {
     #[serde(default)]
     meta_data: Vec<WooMeta>,
     #[serde(default)]
-    line_items: Vec<WooLineItem>,
+    line_items: Vec<Captured<WooLineItem>>,
     #[serde(default)]
     tax_lines: Vec<WooTaxLine>,
     #[serde(default)]
@@ -266,7 +278,7 @@ impl RawRecord for WooOrder {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Order, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Order, FieldError> {
         let cur = Cur(currency("currency", self.currency.as_deref())?);
         let mut not_gmt = false;
         let created_at = gmt(self.date_created_gmt, self.date_created, &mut not_gmt)
@@ -279,7 +291,7 @@ impl RawRecord for WooOrder {
 
         let mut line_items = Vec::with_capacity(self.line_items.len());
         let mut subtotal = Decimal::ZERO;
-        for (i, l) in self.line_items.into_iter().enumerate() {
+        for (i, Captured { rec: l, extras }) in self.line_items.into_iter().enumerate() {
             let quantity = l
                 .quantity
                 .0
@@ -293,7 +305,7 @@ impl RawRecord for WooOrder {
                 None => Decimal::ZERO,
             };
             subtotal += line_subtotal;
-            let mut metadata = Metadata::new();
+            let mut metadata = extras;
             meta_into(l.meta_data, &mut metadata);
             line_items.push(LineItem {
                 source_id: l.id.0,
@@ -376,7 +388,7 @@ impl RawRecord for WooOrder {
             })
             .collect();
 
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "order_key", self.order_key.0);
         put(&mut metadata, "created_via", self.created_via.0);
         put(
@@ -399,7 +411,7 @@ impl RawRecord for WooOrder {
         put(&mut metadata, "parent_id", self.parent_id.0);
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
-            metadata.insert("dates_not_gmt".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("dates_not_gmt", &true);
         }
 
         let billing_address = self.billing.and_then(WooAddress::into_address);
@@ -525,7 +537,7 @@ impl RawRecord for WooRefund {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Refund, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Refund, FieldError> {
         // Refund payloads carry no currency: use the store's when the mapper knows it, else
         // ISO 4217's "XXX" (no currency), flagged in the metadata.
         let cur = Cur(ctx.currency.unwrap_or(Currency::UNKNOWN));
@@ -535,11 +547,7 @@ impl RawRecord for WooRefund {
         let refunded_item = |meta: &[WooMeta]| {
             meta.iter()
                 .find(|m| m.key == "_refunded_item_id")
-                .and_then(|m| match &m.value {
-                    serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                    serde_json::Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
+                .and_then(WooMeta::text)
         };
         let line_items = self
             .line_items
@@ -566,17 +574,17 @@ impl RawRecord for WooRefund {
             .iter()
             .map(|s| s.total.or_zero().abs())
             .sum();
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "refunded_by", self.refunded_by.0);
         if let Some(p) = self.refunded_payment {
-            metadata.insert("refunded_payment".to_owned(), serde_json::Value::Bool(p));
+            metadata.insert("refunded_payment", &p);
         }
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
-            metadata.insert("dates_not_gmt".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("dates_not_gmt", &true);
         }
         if ctx.currency.is_none() {
-            metadata.insert("currency_unknown".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("currency_unknown", &true);
         }
         Ok(Refund {
             source: ctx.source(EntityKind::Refund, self.id.0),
@@ -640,7 +648,7 @@ impl RawRecord for WooCustomer {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Customer, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Customer, FieldError> {
         let mut not_gmt = false;
         let created_at = gmt(self.date_created_gmt, self.date_created, &mut not_gmt);
         let updated_at = gmt(self.date_modified_gmt, self.date_modified, &mut not_gmt);
@@ -648,15 +656,15 @@ impl RawRecord for WooCustomer {
         let shipping = self.shipping.and_then(WooAddress::into_address);
         let phone = billing.as_ref().and_then(|a| a.phone.clone());
         let addresses = billing.iter().chain(shipping.iter()).cloned().collect();
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "role", self.role.0);
         put(&mut metadata, "username", self.username.0);
         if let Some(p) = self.is_paying_customer {
-            metadata.insert("is_paying_customer".to_owned(), serde_json::Value::Bool(p));
+            metadata.insert("is_paying_customer", &p);
         }
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
-            metadata.insert("dates_not_gmt".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("dates_not_gmt", &true);
         }
         Ok(Customer {
             source: ctx.source(EntityKind::Customer, self.id.0),
@@ -711,8 +719,6 @@ pub(crate) struct WooProduct {
     #[serde(default)]
     regular_price: OptDec,
     #[serde(default)]
-    sale_price: OptDec,
-    #[serde(default)]
     date_created: OptTs,
     #[serde(default)]
     date_created_gmt: OptTs,
@@ -724,8 +730,6 @@ pub(crate) struct WooProduct {
     stock_quantity: Option<i64>,
     #[serde(default)]
     stock_status: OptStr,
-    #[serde(default)]
-    total_sales: OptDec,
     #[serde(default)]
     categories: Vec<WooNamed>,
     #[serde(default)]
@@ -754,7 +758,7 @@ impl RawRecord for WooProduct {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Product, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Product, FieldError> {
         let mut not_gmt = false;
         let created_at = gmt(self.date_created_gmt, self.date_created, &mut not_gmt);
         let updated_at = gmt(self.date_modified_gmt, self.date_modified, &mut not_gmt);
@@ -764,23 +768,11 @@ impl RawRecord for WooProduct {
             Some("grouped") => ProductKind::Bundle,
             _ => ProductKind::Other,
         };
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "stock_status", self.stock_status.0);
-        if let Some(s) = self.sale_price.0 {
-            metadata.insert(
-                "sale_price".to_owned(),
-                serde_json::Value::String(s.to_string()),
-            );
-        }
-        if let Some(s) = self.total_sales.0 {
-            metadata.insert(
-                "total_sales".to_owned(),
-                serde_json::Value::String(s.to_string()),
-            );
-        }
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
-            metadata.insert("dates_not_gmt".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("dates_not_gmt", &true);
         }
         Ok(Product {
             source: ctx.source(EntityKind::Product, self.id.0),
@@ -823,8 +815,6 @@ pub(crate) struct WooVariation {
     #[serde(default)]
     regular_price: OptDec,
     #[serde(default)]
-    sale_price: OptDec,
-    #[serde(default)]
     status: OptStr,
     #[serde(default)]
     stock_quantity: Option<i64>,
@@ -855,7 +845,7 @@ impl RawRecord for WooVariation {
         &self.id.0
     }
 
-    fn convert(self, ctx: &Ctx<'_>) -> Result<Variant, FieldError> {
+    fn convert(self, ctx: &Ctx<'_>, extras: Metadata) -> Result<Variant, FieldError> {
         let mut not_gmt = false;
         let created_at = gmt(self.date_created_gmt, self.date_created, &mut not_gmt);
         let updated_at = gmt(self.date_modified_gmt, self.date_modified, &mut not_gmt);
@@ -876,17 +866,11 @@ impl RawRecord for WooVariation {
                 .collect::<Vec<_>>()
                 .join(" / ")
         });
-        let mut metadata = Metadata::new();
+        let mut metadata = extras;
         put(&mut metadata, "stock_status", self.stock_status.0);
-        if let Some(s) = self.sale_price.0 {
-            metadata.insert(
-                "sale_price".to_owned(),
-                serde_json::Value::String(s.to_string()),
-            );
-        }
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
-            metadata.insert("dates_not_gmt".to_owned(), serde_json::Value::Bool(true));
+            metadata.insert("dates_not_gmt", &true);
         }
         Ok(Variant {
             source: ctx.source(EntityKind::Variant, self.id.0),

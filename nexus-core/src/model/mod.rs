@@ -21,9 +21,9 @@
 //! an order's `refunds` and in a refund's line items).
 
 mod money;
+mod raw;
 mod status;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -34,12 +34,10 @@ use serde::{Deserialize, Serialize};
 
 pub use money::{Currency, Money};
 pub(crate) use money::{DecimalString, opt_decimal_str, quantity};
+pub use raw::{Metadata, RawJson};
 pub use status::{FulfillmentStatus, OrderStatus, PaymentStatus, ProductKind, ProductStatus};
 
 use crate::error::Error;
-
-/// Platform fields with no home in the unified schema, kept as JSON values.
-pub type Metadata = BTreeMap<String, serde_json::Value>;
 
 /// A timestamp in UTC.
 pub type Timestamp = DateTime<Utc>;

@@ -23,10 +23,11 @@ pub fn map_value(
     payload: &[u8],
     store: Option<&str>,
     currency: Option<&str>,
+    keep_unmapped: bool,
 ) -> (Vec<serde_json::Value>, JsonMapping) {
     let platform: PlatformKind = platform.parse().expect("platform");
     let entity: EntityKind = entity.parse().expect("entity");
-    let mut mapper = Mapper::new(platform);
+    let mut mapper = Mapper::new(platform).keep_unmapped(keep_unmapped);
     if let Some(s) = store {
         mapper = mapper.store(s);
     }

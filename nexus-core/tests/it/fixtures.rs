@@ -32,6 +32,9 @@ fn expectations_hold_for_every_case() {
             &payload,
             case.get("store").and_then(Value::as_str),
             case.get("currency").and_then(Value::as_str),
+            case.get("keep_unmapped")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
         );
         let want = case["records"].as_u64().unwrap() as usize;
         if records.len() != want {
@@ -62,6 +65,11 @@ fn expectations_hold_for_every_case() {
                         "{name}: record {i} {path} = {got:?}, expected {expected}"
                     ));
                 }
+            }
+            if check.get("absent") == Some(&Value::Bool(true)) && got.is_some() {
+                failures.push(format!(
+                    "{name}: record {i} {path} = {got:?}, expected it absent"
+                ));
             }
             if let Some(len) = check.get("length") {
                 let got_len = got.and_then(Value::as_array).map(Vec::len);

@@ -14,6 +14,7 @@ def map_json(
     *,
     store: str | None = None,
     currency: str | None = None,
+    keep_unmapped: bool = True,
 ) -> tuple[str, list[tuple[int | None, str | None, str, str, str]]]:
     """Maps a platform payload to the unified JSON form.
 
