@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nexus-target}"
+# napi build always passes an explicit --target; naming the host triple for every cargo
+# command puts the tests, the wheel and the addon in the same output tree, so the
+# dependencies compile once instead of twice.
+export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 venv="${NEXUS_VENV:-$HOME/.cache/nexus-venv}"
 wheels="$CARGO_TARGET_DIR/wheels"

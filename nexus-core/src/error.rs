@@ -135,6 +135,89 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+
+    /// A connector's configuration is not usable (refused by its builder's `build()`).
+    #[error("invalid {platform} configuration: {message}")]
+    Config {
+        /// The platform being configured.
+        platform: PlatformKind,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The store refused the credentials (401/403, a bad signature, an expired token).
+    #[error("{platform} refused the credentials ({status}): {message}")]
+    Auth {
+        /// The platform.
+        platform: PlatformKind,
+        /// The HTTP status.
+        status: u16,
+        /// The store's explanation, with any secret removed.
+        message: String,
+    },
+
+    /// The store's rate limit was hit and retries ran out.
+    #[error("{platform} rate limit reached{}", retry_after.map(|d| format!("; retry after {:.1}s", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// The platform.
+        platform: PlatformKind,
+        /// How long the store asked to wait, if it said.
+        retry_after: Option<std::time::Duration>,
+    },
+
+    /// The store answered with an error (WooCommerce and Magento error bodies keep their code).
+    #[error("{platform} error {status}{}: {message}", platform_code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default())]
+    Platform {
+        /// The platform.
+        platform: PlatformKind,
+        /// The HTTP status.
+        status: u16,
+        /// The platform's own error code (`woocommerce_rest_invalid_id`), when it sent one.
+        platform_code: Option<String>,
+        /// The store's message.
+        message: String,
+    },
+
+    /// The store could not be reached or the connection broke.
+    #[error("{platform} request failed: {message}")]
+    Network {
+        /// The platform.
+        platform: PlatformKind,
+        /// What happened (connection refused, reset, DNS failure).
+        message: String,
+    },
+
+    /// The store did not answer in time.
+    #[error("{platform} request timed out after {:.1}s", timeout.as_secs_f64())]
+    Timeout {
+        /// The platform.
+        platform: PlatformKind,
+        /// The time allowed.
+        timeout: std::time::Duration,
+    },
+
+    /// A page came back that is not the platform's JSON: an HTML error or firewall page
+    /// served with status 200, or a body cut short.
+    #[error("{platform} sent a page that is not its JSON ({status}): {message}")]
+    InvalidPage {
+        /// The platform.
+        platform: PlatformKind,
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong and how the body started.
+        message: String,
+    },
+
+    /// Pagination stopped advancing (the same cursor or the same page came back).
+    #[error("{platform} pagination of {entity} stopped advancing at {position}")]
+    CursorStuck {
+        /// The platform.
+        platform: PlatformKind,
+        /// The entity being read.
+        entity: EntityKind,
+        /// Where it stopped.
+        position: String,
+    },
 }
 
 impl Error {
@@ -146,12 +229,27 @@ impl Error {
             Error::UnknownEntity { .. } => "unknown_entity",
             Error::Unsupported { .. } => "unsupported",
             Error::InvalidArgument { .. } => "invalid_argument",
+            Error::Config { .. } => "invalid_config",
+            Error::Auth { .. } => "auth_failed",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Platform { .. } => "platform_error",
+            Error::Network { .. } => "network_error",
+            Error::Timeout { .. } => "timeout",
+            Error::InvalidPage { .. } => "invalid_page",
+            Error::CursorStuck { .. } => "cursor_stuck",
         }
     }
 
     /// Whether the same call can succeed when tried again later.
     pub fn is_retryable(&self) -> bool {
-        false
+        match self {
+            Error::RateLimited { .. }
+            | Error::Network { .. }
+            | Error::Timeout { .. }
+            | Error::InvalidPage { .. } => true,
+            Error::Platform { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            _ => false,
+        }
     }
 }
 

@@ -23,6 +23,8 @@
 pub mod error;
 pub mod mapping;
 pub mod model;
+#[cfg(feature = "http")]
+pub mod platform;
 pub mod schema;
 
 pub use error::{DataError, DataErrorKind, Error, Result};

@@ -1,0 +1,162 @@
+//! Connectors: the [`Platform`] trait and the WooCommerce, Shopify and Magento 2 clients.
+//!
+//! A connector authenticates, pages through an entity and hands back raw pages (the bytes
+//! the store sent, plus where the next page starts); [`crate::mapping`] turns them into
+//! unified records. The machinery every connector shares is written once: retries as data
+//! ([`RetryPolicy`]), client-side rate limiting ([`RateLimit`]), timeouts, gzip, a user
+//! agent, `tracing` spans with secrets redacted, and secrets that never reach `Debug`,
+//! logs or errors ([`Secret`]).
+//!
+//! # Incremental reads
+//!
+//! A read covers a window: records updated after a [`SyncCursor`] (the newest
+//! `(updated_at, id)` a previous run took in), moved back by an overlap to absorb clock
+//! skew, and up to an upper bound fixed when the run starts, so a record edited while the
+//! run pages through is left for the next run instead of shifting the pages under it.
+//! WooCommerce and Magento page by keyset on `(updated_at, id)` (each request asks for
+//! records updated from the last one seen), so a record that changes mid-run cannot make
+//! another one slip between two pages; Shopify's own cursor pagination is already stable.
+//! Records seen twice in one run are dropped by id.
+
+mod http;
+pub mod oauth1;
+mod rate;
+mod read;
+mod retry;
+mod secret;
+pub mod woocommerce;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use http::HttpOptions;
+pub use rate::RateLimit;
+pub use read::{Checkpointed, Pager, ReadOptions, ReadResult, Tombstone, read_all};
+pub use retry::{RetryPolicy, parse_retry_after};
+pub use secret::Secret;
+pub use woocommerce::{WooCommerce, WooCommerceBuilder};
+
+use crate::error::Result;
+use crate::mapping::Mapper;
+use crate::model::{Currency, EntityKind, PlatformKind, Timestamp};
+
+/// What a connector can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Entities it can read.
+    pub entities: Vec<EntityKind>,
+    /// The platform's filter for changed records (`modified_after`, `updated_at_min`, ...).
+    pub incremental_field: &'static str,
+    /// The largest page the platform serves.
+    pub max_page_size: u32,
+    /// The page size used unless configured.
+    pub default_page_size: u32,
+    /// Whether deletions can be seen (as tombstones).
+    pub sees_deletes: bool,
+}
+
+/// Facts about a store, as `check()` finds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreInfo {
+    /// The platform.
+    pub platform: PlatformKind,
+    /// The store's name or title.
+    pub name: Option<String>,
+    /// The store's currency.
+    pub currency: Option<Currency>,
+    /// The store's time zone (an IANA name or an offset), where it says.
+    pub timezone: Option<String>,
+    /// The API version in use.
+    pub api_version: Option<String>,
+    /// The platform's software version, where it says (WooCommerce, Magento).
+    pub platform_version: Option<String>,
+}
+
+/// The newest record a read took in: where the next incremental read starts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SyncCursor {
+    /// The record's last modification time (UTC).
+    pub updated_at: Timestamp,
+    /// The record's id (ties on `updated_at` are ordered by id).
+    pub id: String,
+}
+
+/// The records a read covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadWindow {
+    /// Records updated after this cursor (all records when `None`).
+    pub since: Option<SyncCursor>,
+    /// How far before `since` the read starts, to absorb clock skew and late writes.
+    pub overlap: Duration,
+    /// Records updated before this moment, fixed when the read starts.
+    pub until: Timestamp,
+}
+
+/// Where the next page starts; opaque to callers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PageToken {
+    /// A page number (platforms with offset paging, and reads without a change filter).
+    Offset(u32),
+    /// Records updated from `after` on, skipping `skip` pages of records updated at exactly
+    /// `after.updated_at` (when more of them than a page share one timestamp).
+    Keyset {
+        /// The last record seen.
+        after: SyncCursor,
+        /// Pages of the tie group already read.
+        skip: u32,
+    },
+    /// An opaque platform cursor (Shopify `page_info`).
+    Cursor(String),
+}
+
+/// A raw page of records, as the store sent it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The entity the page holds.
+    pub entity: EntityKind,
+    /// The body, exactly as received (after gzip decoding).
+    pub body: Vec<u8>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageToken>,
+    /// How many records the whole read covers, when the store says.
+    pub total: Option<u64>,
+    /// Whether pages come in `(updated_at, id)` order, so a read stopped early can still
+    /// checkpoint (`false` for full reads of entities without a change filter).
+    pub ordered: bool,
+}
+
+/// A connector to one store.
+#[async_trait]
+pub trait Platform: Send + Sync + std::fmt::Debug {
+    /// The platform.
+    fn kind(&self) -> PlatformKind;
+
+    /// What the connector can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// A mapper for this store's payloads (store name and currency filled in).
+    fn mapper(&self) -> Mapper;
+
+    /// Authenticates and returns facts about the store.
+    async fn check(&self) -> Result<StoreInfo>;
+
+    /// Fetches one page of `entity` within `window`, from `token` (the first page when
+    /// `None`).
+    async fn fetch_page(
+        &self,
+        entity: EntityKind,
+        window: &ReadWindow,
+        token: Option<&PageToken>,
+    ) -> Result<Page>;
+
+    /// Records deleted in the store since `since`, where the platform reports deletions.
+    async fn tombstones(
+        &self,
+        _entity: EntityKind,
+        _since: Option<Timestamp>,
+    ) -> Result<Vec<Tombstone>> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,121 @@
+//! No credential reaches the logs: every tracing event of a read (retries, rate limits and
+//! a refused login included) is captured and searched. A binary of its own, so that its
+//! global subscriber sees every event.
+
+#[allow(dead_code)]
+#[path = "it/fake_woo.rs"]
+mod fake_woo;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fake_woo::{Config, FakeWoo, Fault};
+use nexus_core::model::Order;
+use nexus_core::platform::{
+    HttpOptions, Platform, ReadOptions, RetryPolicy, WooCommerce, read_all,
+};
+
+fn connector(fake: &FakeWoo, page_size: u32) -> WooCommerce {
+    WooCommerce::builder(&fake.url)
+        .consumer_key(fake.key.as_str())
+        .consumer_secret(fake.secret.as_str())
+        .page_size(page_size)
+        .http(HttpOptions {
+            retry: RetryPolicy {
+                base_delay: Duration::from_millis(5),
+                ..RetryPolicy::default()
+            },
+            ..HttpOptions::default()
+        })
+        .build()
+        .expect("connector")
+}
+
+/// Collects everything the library logs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn credentials_never_reach_the_logs() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    // This binary holds this one test, so a global subscriber sees every event.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    {
+        runtime.block_on(async {
+            let faults: BTreeMap<u64, Fault> =
+                [(2, Fault::Status(503)), (4, Fault::RateLimited(0.05))]
+                    .into_iter()
+                    .collect();
+            let fake = FakeWoo::start(Config {
+                orders: 40,
+                faults,
+                ..Config::default()
+            })
+            .await;
+            let woo = connector(&fake, 10);
+            read_all::<Order>(&woo, None, &ReadOptions::default())
+                .await
+                .unwrap();
+            let basic = WooCommerce::builder(&fake.url)
+                .consumer_key(fake.key.as_str())
+                .consumer_secret(fake.secret.as_str())
+                .auth(nexus_core::platform::woocommerce::WooAuth::Basic)
+                .allow_basic_over_http(true)
+                .build()
+                .unwrap();
+            read_all::<Order>(&basic, None, &ReadOptions::default())
+                .await
+                .unwrap();
+            let bad = WooCommerce::builder(&fake.url)
+                .consumer_key(fake.key.as_str())
+                .consumer_secret("cs_bad_one")
+                .build()
+                .unwrap();
+            let _ = bad.check().await;
+        })
+    }
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("nexus.http"),
+        "the requests were traced: {}",
+        &text[..text.len().min(2000)]
+    );
+    assert!(text.contains("retrying request"));
+    for secret in [
+        "cs_fake_secret_0123456789",
+        "ck_fake_key_0123456789",
+        "cs_bad_one",
+        "oauth_signature=",
+        "Basic ",
+    ] {
+        let leaked = if secret == "oauth_signature=" {
+            text.lines().any(|l| {
+                l.contains("oauth_signature=") && !l.contains("oauth_signature=%5Bredacted%5D")
+            })
+        } else {
+            text.contains(secret)
+        };
+        assert!(!leaked, "{secret:?} leaked into the logs");
+    }
+}
