@@ -15,3 +15,25 @@ export interface MappingResult<T> {
   errors: MappingError[]
 }
 
+
+/** A webhook whose signature checked out, with its body mapped (see `verifyWebhook`). */
+export interface Webhook {
+  /** `"shopify"` or `"woocommerce"`. */
+  platform: string
+  /** The platform's topic (`"orders/create"`, `"order.updated"`). */
+  topic: string
+  /** `"orders"`, `"customers"`, `"products"`, `"refunds"`, or null for other topics. */
+  entity: string | null
+  /** `"create"`, `"update"`, `"delete"`, `"ping"`, ... */
+  event: string
+  /** The shop domain (Shopify) or site URL (WooCommerce). */
+  source: string | null
+  /** The delivery's id, to drop retried deliveries. */
+  deliveryId: string | null
+  /** The deleted record's id, for deletion topics. */
+  deletedId: string | null
+  /** The body's records in the unified JSON form (empty for pings and deletions). */
+  records: Array<Order | Customer | Product | Refund>
+  /** Records of the body that could not be mapped. */
+  errors: MappingError[]
+}

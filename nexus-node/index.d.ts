@@ -16,6 +16,28 @@ export interface MappingResult<T> {
 }
 
 
+/** A webhook whose signature checked out, with its body mapped (see `verifyWebhook`). */
+export interface Webhook {
+  /** `"shopify"` or `"woocommerce"`. */
+  platform: string
+  /** The platform's topic (`"orders/create"`, `"order.updated"`). */
+  topic: string
+  /** `"orders"`, `"customers"`, `"products"`, `"refunds"`, or null for other topics. */
+  entity: string | null
+  /** `"create"`, `"update"`, `"delete"`, `"ping"`, ... */
+  event: string
+  /** The shop domain (Shopify) or site URL (WooCommerce). */
+  source: string | null
+  /** The delivery's id, to drop retried deliveries. */
+  deliveryId: string | null
+  /** The deleted record's id, for deletion topics. */
+  deletedId: string | null
+  /** The body's records in the unified JSON form (empty for pings and deletions). */
+  records: Array<Order | Customer | Product | Refund>
+  /** Records of the body that could not be mapped. */
+  errors: MappingError[]
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -87,6 +109,16 @@ export declare function mapTransactions(platform: string, payload: Payload, opti
  * children). See `mapOrders`.
  */
 export declare function mapVariants(platform: string, payload: Payload, options?: MapOptions | undefined | null): MappingResult<Variant>
+
+/**
+ * Verifies a Shopify or WooCommerce webhook and maps its body.
+ *
+ * `headers` are the request's headers (any case; the first value of a list is used),
+ * `body` the raw body exactly as received. The signature (`X-Shopify-Hmac-Sha256` or
+ * `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body) is compared in constant time
+ * and nothing leaves the process. Throws with code `"auth_failed"` when it does not match.
+ */
+export declare function verifyWebhook(platform: string, secret: string, headers: Record<string, string | string[] | undefined>, body: string | Buffer | Uint8Array, options?: MapOptions | undefined | null): Webhook
 
 /** The version of Nexus this addon was built from. */
 export declare function version(): string

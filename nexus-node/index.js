@@ -842,4 +842,5 @@ module.exports.mapProducts = nativeBinding.mapProducts
 module.exports.mapRefunds = nativeBinding.mapRefunds
 module.exports.mapTransactions = nativeBinding.mapTransactions
 module.exports.mapVariants = nativeBinding.mapVariants
+module.exports.verifyWebhook = nativeBinding.verifyWebhook
 module.exports.version = nativeBinding.version

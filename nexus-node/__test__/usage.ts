@@ -12,6 +12,7 @@ import {
   mapRefunds,
   mapTransactions,
   mapVariants,
+  verifyWebhook,
   version,
   type Customer,
   type MapOptions,
@@ -79,3 +80,10 @@ export {
   any, asNumber, email, id, index, meta, money, notStatus, platform, price, quantity, schema, sku,
   status, total, v, where, wrong,
 }
+
+// Webhooks: the result is typed.
+const hook = verifyWebhook('shopify', 'secret', { 'x-shopify-topic': 'orders/create' }, Buffer.from('{}'))
+const topic: string = hook.topic
+const deleted: string | null = hook.deletedId
+void topic
+void deleted

@@ -7,10 +7,12 @@
 //! whose `code` is [`nexus_core::Error::code`]; [`IntoJsError`] is the one place where
 //! that happens.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use napi::bindgen_prelude::{
-    ArrayBuffer, Either3, FromNapiValue, Function, JsObjectValue, Object, Uint8ArraySlice, Unknown,
+    ArrayBuffer, Either, Either3, FromNapiValue, Function, JsObjectValue, Object, Uint8ArraySlice,
+    Unknown,
 };
 use napi::{Env, JsValue, Status};
 use napi_derive::napi;
@@ -271,6 +273,54 @@ pub fn map_transactions<'env>(
     options: Option<MapOptions>,
 ) -> Result<Object<'env>> {
     map(env, EntityKind::Transaction, platform, payload, options)
+}
+
+/// Verifies a Shopify or WooCommerce webhook and maps its body.
+///
+/// `headers` are the request's headers (any case; the first value of a list is used),
+/// `body` the raw body exactly as received. The signature (`X-Shopify-Hmac-Sha256` or
+/// `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body) is compared in constant time
+/// and nothing leaves the process. Throws with code `"auth_failed"` when it does not match.
+#[napi(ts_return_type = "Webhook")]
+pub fn verify_webhook<'env>(
+    env: &'env Env,
+    platform: String,
+    secret: String,
+    #[napi(ts_arg_type = "Record<string, string | string[] | undefined>")] headers: HashMap<
+        String,
+        Option<Either<String, Vec<String>>>,
+    >,
+    #[napi(ts_arg_type = "string | Buffer | Uint8Array")] body: Payload<'_>,
+    options: Option<MapOptions>,
+) -> Result<Object<'env>> {
+    let pairs: Vec<(String, String)> = headers
+        .into_iter()
+        .filter_map(|(name, value)| match value? {
+            Either::A(text) => Some((name, text)),
+            Either::B(list) => list.into_iter().next().map(|text| (name, text)),
+        })
+        .collect();
+    let platform: PlatformKind = PlatformKind::from_str(&platform).js()?;
+    let bytes = payload_bytes(env, &body)?;
+    let hook = nexus_core::platform::verify_webhook(platform, &secret, &pairs, &bytes).js()?;
+    let store = options
+        .and_then(|o| o.store)
+        .unwrap_or_else(|| "default".to_owned());
+    let JsonMapping {
+        records, errors, ..
+    } = hook.map_json(&store).js()?;
+    let errors: Vec<MappingError> = errors.into_iter().map(MappingError::from).collect();
+    let mut result = Object::new(env).js()?;
+    result.set("platform", platform.as_str()).js()?;
+    result.set("topic", hook.topic).js()?;
+    result.set("entity", hook.entity.map(|e| e.plural())).js()?;
+    result.set("event", hook.event).js()?;
+    result.set("source", hook.source).js()?;
+    result.set("deliveryId", hook.delivery_id).js()?;
+    result.set("deletedId", hook.deleted_id).js()?;
+    result.set("records", parse_json(env, &records)?).js()?;
+    result.set("errors", errors).js()?;
+    Ok(result)
 }
 
 /// The JSON Schema of the unified records (the committed `schema/nexus.schema.json`).

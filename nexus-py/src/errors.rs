@@ -22,6 +22,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::UnknownEntity { .. } => "UnknownEntityError",
         Error::Unsupported { .. } => "UnsupportedError",
         Error::InvalidArgument { .. } => "InvalidArgumentError",
+        Error::Auth { .. } => "AuthError",
         // `Error` is non-exhaustive: a kind this binding does not know yet is still a
         // `NexusError` with the right code.
         _ => "NexusError",

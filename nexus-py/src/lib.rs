@@ -88,6 +88,47 @@ fn map_json(
     ))
 }
 
+/// What `verify_webhook` returns: topic, entity, event, source, delivery id, deleted id,
+/// the records' JSON text and the mapping errors.
+type WebhookTuple = (
+    String,
+    Option<&'static str>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<ErrorTuple>,
+);
+
+/// Verifies a webhook's signature and maps its body.
+#[pyfunction]
+#[pyo3(signature = (platform, secret, headers, body, *, store=None))]
+fn verify_webhook(
+    py: Python<'_>,
+    platform: &str,
+    secret: &str,
+    headers: Vec<(String, String)>,
+    body: Payload,
+    store: Option<&str>,
+) -> PyResult<WebhookTuple> {
+    let body = body.as_bytes();
+    run(py, || {
+        let hook = nexus_core::platform::verify_webhook(platform.parse()?, secret, &headers, body)?;
+        let mapped = hook.map_json(store.unwrap_or("default"))?;
+        Ok((
+            hook.topic,
+            hook.entity.map(|e| e.plural()),
+            hook.event,
+            hook.source,
+            hook.delivery_id,
+            hook.deleted_id,
+            mapped.records,
+            mapped.errors.into_iter().map(error_tuple).collect(),
+        ))
+    })
+}
+
 /// The JSON Schema of the unified records, as JSON text.
 #[pyfunction]
 fn json_schema() -> String {
@@ -98,7 +139,7 @@ fn json_schema() -> String {
 #[pymodule]
 mod _nexus {
     #[pymodule_export]
-    use super::{json_schema, map_json};
+    use super::{json_schema, map_json, verify_webhook};
 
     use pyo3::prelude::*;
 

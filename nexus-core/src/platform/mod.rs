@@ -24,6 +24,7 @@ mod rate;
 mod read;
 mod retry;
 mod secret;
+mod webhook;
 pub mod woocommerce;
 
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub use rate::RateLimit;
 pub use read::{Checkpointed, Pager, ReadOptions, ReadResult, Tombstone, read_all};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::Secret;
+pub use webhook::{Webhook, verify_webhook};
 pub use woocommerce::{WooCommerce, WooCommerceBuilder};
 
 use crate::error::Result;

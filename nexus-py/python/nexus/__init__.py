@@ -29,10 +29,11 @@ The mapping runs in Rust with the GIL released, so other Python threads keep run
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List, Literal, Optional, Union
+from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _nexus
 from ._errors import (
+    AuthError,
     DataError,
     InvalidArgumentError,
     MappingError,
@@ -43,6 +44,7 @@ from ._errors import (
 )
 
 __all__ = [
+    "AuthError",
     "DataError",
     "InvalidArgumentError",
     "MappingError",
@@ -53,6 +55,7 @@ __all__ = [
     "UnknownEntityError",
     "UnknownPlatformError",
     "UnsupportedError",
+    "Webhook",
     "__version__",
     "json_schema",
     "map_customers",
@@ -61,11 +64,13 @@ __all__ = [
     "map_refunds",
     "map_transactions",
     "map_variants",
+    "verify_webhook",
 ]
 
 # Show the public classes as `nexus.X` in tracebacks and reprs (and pickle them under that
 # name), wherever they are defined.
 for _cls in (
+    AuthError,
     DataError,
     InvalidArgumentError,
     MappingError,
@@ -301,3 +306,99 @@ def json_schema() -> Dict[str, Any]:
     schema: Dict[str, Any] = json.loads(_nexus.json_schema())
     return schema
 
+
+
+class Webhook:
+    """A webhook whose signature checked out, with its body mapped to unified records.
+
+    Attributes:
+        platform: ``"shopify"`` or ``"woocommerce"``.
+        topic: The platform's topic (``"orders/create"``, ``"order.updated"``).
+        entity: ``"orders"``, ``"customers"``, ``"products"``, ``"refunds"`` or ``None``.
+        event: ``"create"``, ``"update"``, ``"delete"``, ``"ping"``, ...
+        source: The shop domain (Shopify) or site URL (WooCommerce).
+        delivery_id: The delivery's id, to drop retried deliveries.
+        deleted_id: The deleted record's id, for deletion topics.
+        records: The body's records in the unified JSON form (empty for pings and deletions).
+        errors: Records of the body that could not be mapped.
+    """
+
+    __slots__ = (
+        "platform",
+        "topic",
+        "entity",
+        "event",
+        "source",
+        "delivery_id",
+        "deleted_id",
+        "records",
+        "errors",
+    )
+
+    def __init__(
+        self,
+        platform: str,
+        topic: str,
+        entity: Optional[str],
+        event: str,
+        source: Optional[str],
+        delivery_id: Optional[str],
+        deleted_id: Optional[str],
+        records: List[Record],
+        errors: List[MappingError],
+    ) -> None:
+        self.platform = platform
+        self.topic = topic
+        self.entity = entity
+        self.event = event
+        self.source = source
+        self.delivery_id = delivery_id
+        self.deleted_id = deleted_id
+        self.records = records
+        self.errors = errors
+
+    def __repr__(self) -> str:
+        return (
+            f"Webhook(platform={self.platform!r}, topic={self.topic!r}, "
+            f"records={len(self.records)}, errors={len(self.errors)})"
+        )
+
+
+Webhook.__module__ = __name__
+
+
+def verify_webhook(
+    platform: Platform,
+    secret: str,
+    headers: Union[Mapping[str, str], Sequence[Tuple[str, str]]],
+    body: Union[str, bytes, bytearray, memoryview],
+    *,
+    store: Optional[str] = None,
+) -> Webhook:
+    """Verifies a Shopify or WooCommerce webhook and maps its body.
+
+    The signature (``X-Shopify-Hmac-Sha256`` or ``X-WC-Webhook-Signature``, base64 of the
+    HMAC-SHA256 of the raw body) is checked in constant time; no request leaves the process.
+    Pass the raw body exactly as received (in Django ``request.body``) and the request's
+    headers (``request.headers``).
+
+    Raises:
+        AuthError: the signature is missing or does not match the body and secret.
+        UnsupportedError: the platform does not sign webhooks this way (Magento).
+    """
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    raw = _payload_arg(body)
+    topic, entity, event, source, delivery_id, deleted_id, records, errors = _nexus.verify_webhook(
+        platform, secret, [(str(k), str(v)) for k, v in pairs], raw, store=store
+    )
+    return Webhook(
+        platform,
+        topic,
+        entity,
+        event,
+        source,
+        delivery_id,
+        deleted_id,
+        json.loads(records),
+        [MappingError(*e) for e in errors],
+    )

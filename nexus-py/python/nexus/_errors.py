@@ -98,6 +98,12 @@ class UnsupportedError(NexusError):
     default_code: ClassVar[str] = "unsupported"
 
 
+class AuthError(NexusError):
+    """The store (or a webhook's signature) refused the credentials."""
+
+    default_code: ClassVar[str] = "auth_failed"
+
+
 class InvalidArgumentError(NexusError, ValueError):
     """An argument of a call is not acceptable (for example a currency that is not three
     letters)."""

@@ -3,7 +3,7 @@
 Checked against the compiled module by ``python -m mypy.stubtest nexus``.
 """
 
-__all__ = ["json_schema", "map_json", "__version__"]
+__all__ = ["json_schema", "map_json", "verify_webhook", "__version__"]
 
 __version__: str
 
@@ -26,3 +26,25 @@ def map_json(
 
 def json_schema() -> str:
     """The JSON Schema of the unified records, as JSON text."""
+
+def verify_webhook(
+    platform: str,
+    secret: str,
+    headers: list[tuple[str, str]],
+    body: str | bytes | bytearray,
+    *,
+    store: str | None = None,
+) -> tuple[
+    str,
+    str | None,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str,
+    list[tuple[int | None, str | None, str, str, str]],
+]:
+    """Verifies a webhook's signature and maps its body.
+
+    Returns ``(topic, entity, event, source, delivery_id, deleted_id, records, errors)``.
+    """
