@@ -25,12 +25,6 @@ use crate::model::{
     ShippingLine, TaxLine, Variant, VariantOption,
 };
 
-fn put(md: &mut Metadata, key: &str, v: Option<String>) {
-    if let Some(v) = v {
-        md.insert(key, &v);
-    }
-}
-
 fn street(lines: Vec<String>) -> (Option<String>, Option<String>) {
     let mut it = lines
         .into_iter()
@@ -231,7 +225,7 @@ fn build_lines(items: Vec<Captured<MagentoItem>>, cur: Cur) -> Vec<LineItem> {
         let subtotal = it.row_total.0.unwrap_or(price * quantity);
         let discount = it.discount_amount.or_zero().abs();
         let mut metadata = extras;
-        put(&mut metadata, "product_type", it.product_type.0.clone());
+        metadata.put("product_type", it.product_type.0.clone());
         if let Some(q) = it.qty_refunded.0.filter(|q| !q.is_zero()) {
             metadata.insert("qty_refunded", &q.to_string());
         }
@@ -385,15 +379,14 @@ impl RawRecord for MagentoOrder {
         };
         let guest = self.customer_is_guest.0.unwrap_or(false);
         let mut metadata = extras;
-        put(&mut metadata, "state", self.state.0);
-        put(&mut metadata, "store_id", self.store_id.0);
-        put(
-            &mut metadata,
+        metadata.put("state", self.state.0);
+        metadata.put("store_id", self.store_id.0);
+        metadata.put(
             "store_name",
             self.store_name.0.map(|s| s.trim().replace('\n', " / ")),
         );
-        put(&mut metadata, "customer_group_id", self.customer_group_id.0);
-        put(&mut metadata, "remote_ip", self.remote_ip.0);
+        metadata.put("customer_group_id", self.customer_group_id.0);
+        metadata.put("remote_ip", self.remote_ip.0);
         if guest {
             metadata.insert("customer_is_guest", &true);
         }
@@ -586,10 +579,10 @@ impl RawRecord for MagentoCustomer {
             .or(addresses.first())
             .and_then(|a| a.phone.clone());
         let mut metadata = extras;
-        put(&mut metadata, "group_id", self.group_id.0);
-        put(&mut metadata, "store_id", self.store_id.0);
-        put(&mut metadata, "website_id", self.website_id.0);
-        put(&mut metadata, "created_in", self.created_in.0);
+        metadata.put("group_id", self.group_id.0);
+        metadata.put("store_id", self.store_id.0);
+        metadata.put("website_id", self.website_id.0);
+        metadata.put("created_in", self.created_in.0);
         if let Some(c) = custom_attributes(self.custom_attributes) {
             metadata.insert_object("custom_attributes", &c);
         }
@@ -700,8 +693,8 @@ impl RawRecord for MagentoProduct {
             .find(|a| a.attribute_code == "url_key")
             .and_then(CustomAttribute::text);
         let mut metadata = extras;
-        put(&mut metadata, "visibility", self.visibility.0);
-        put(&mut metadata, "attribute_set_id", self.attribute_set_id.0);
+        metadata.put("visibility", self.visibility.0);
+        metadata.put("attribute_set_id", self.attribute_set_id.0);
         if let Some(s) = ext.stock_item.as_ref().and_then(|s| s.is_in_stock) {
             metadata.insert("is_in_stock", &s);
         }
@@ -779,7 +772,7 @@ impl RawRecord for MagentoVariant {
             })
             .collect();
         let mut metadata = extras;
-        put(&mut metadata, "type_id", p.type_id.0);
+        metadata.put("type_id", p.type_id.0);
         if let Some(c) = custom_attributes(p.custom_attributes) {
             metadata.insert_object("custom_attributes", &c);
         }
@@ -898,8 +891,8 @@ impl RawRecord for MagentoCreditMemo {
             })
             .collect();
         let mut metadata = extras;
-        put(&mut metadata, "increment_id", self.increment_id.0);
-        put(&mut metadata, "state", self.state.0);
+        metadata.put("increment_id", self.increment_id.0);
+        metadata.put("state", self.state.0);
         for (key, v) in [
             ("adjustment_positive", self.adjustment_positive.0),
             ("adjustment_negative", self.adjustment_negative.0),

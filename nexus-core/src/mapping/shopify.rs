@@ -30,12 +30,6 @@ fn tags(s: Option<String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-fn put(md: &mut Metadata, key: &str, v: Option<String>) {
-    if let Some(v) = v {
-        md.insert(key, &v);
-    }
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ShopifyAddress {
@@ -339,8 +333,8 @@ impl RawRecord for ShopifyOrder {
                 if !l.properties.is_empty() {
                     metadata.insert_object("properties", &name_values(&l.properties));
                 }
-                put(&mut metadata, "variant_title", l.variant_title.0);
-                put(&mut metadata, "vendor", l.vendor.0);
+                metadata.put("variant_title", l.variant_title.0);
+                metadata.put("vendor", l.vendor.0);
                 if let Some(true) = l.gift_card {
                     metadata.insert("gift_card", &true);
                 }
@@ -441,10 +435,10 @@ impl RawRecord for ShopifyOrder {
             }
             metadata.insert("presentment_currency", &p);
         }
-        put(&mut metadata, "cancel_reason", self.cancel_reason.0);
-        put(&mut metadata, "source_name", self.source_name.0);
-        put(&mut metadata, "landing_site", self.landing_site.0);
-        put(&mut metadata, "referring_site", self.referring_site.0);
+        metadata.put("cancel_reason", self.cancel_reason.0);
+        metadata.put("source_name", self.source_name.0);
+        metadata.put("landing_site", self.landing_site.0);
+        metadata.put("referring_site", self.referring_site.0);
         if !self.note_attributes.is_empty() {
             metadata.insert_object("note_attributes", &name_values(&self.note_attributes));
         }
@@ -561,10 +555,10 @@ impl RawRecord for ShopifyTransaction {
             None => ctx.currency.unwrap_or(Currency::UNKNOWN),
         };
         let mut metadata = extras;
-        put(&mut metadata, "authorization", self.authorization.0);
-        put(&mut metadata, "error_code", self.error_code.0);
-        put(&mut metadata, "message", self.message.0);
-        put(&mut metadata, "source_name", self.source_name.0);
+        metadata.put("authorization", self.authorization.0);
+        metadata.put("error_code", self.error_code.0);
+        metadata.put("message", self.message.0);
+        metadata.put("source_name", self.source_name.0);
         if let Some(true) = self.test {
             metadata.insert("test", &true);
         }
@@ -830,7 +824,7 @@ impl RawRecord for ShopifyCustomer {
         });
         let default = self.default_address.and_then(ShopifyAddress::into_address);
         let mut metadata = extras;
-        put(&mut metadata, "note", self.note.0);
+        metadata.put("note", self.note.0);
         if let Some(v) = self.verified_email {
             metadata.insert("verified_email", &v);
         }
@@ -906,7 +900,7 @@ impl ShopifyVariant {
             })
             .collect();
         let mut metadata = extras;
-        put(&mut metadata, "barcode", self.barcode.0);
+        metadata.put("barcode", self.barcode.0);
         Variant {
             source: ctx.source(EntityKind::Variant, self.id.0),
             product_id: self.product_id.0,

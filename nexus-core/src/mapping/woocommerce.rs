@@ -86,12 +86,6 @@ fn meta_into(meta: Vec<WooMeta>, md: &mut Metadata) {
     md.insert_object("meta_data", &object);
 }
 
-fn put(md: &mut Metadata, key: &str, v: Option<String>) {
-    if let Some(v) = v {
-        md.insert(key, &v);
-    }
-}
-
 /// Prefers the GMT field; falls back to the local one and flags it.
 fn gmt(gmt: OptTs, local: OptTs, flag: &mut bool) -> Option<Timestamp> {
     match (gmt.0, local.0) {
@@ -389,26 +383,14 @@ impl RawRecord for WooOrder {
             .collect();
 
         let mut metadata = extras;
-        put(&mut metadata, "order_key", self.order_key.0);
-        put(&mut metadata, "created_via", self.created_via.0);
-        put(
-            &mut metadata,
-            "customer_ip_address",
-            self.customer_ip_address.0,
-        );
-        put(
-            &mut metadata,
-            "customer_user_agent",
-            self.customer_user_agent.0,
-        );
-        put(&mut metadata, "transaction_id", self.transaction_id.0);
-        put(&mut metadata, "cart_hash", self.cart_hash.0);
-        put(
-            &mut metadata,
-            "payment_method_title",
-            self.payment_method_title.0,
-        );
-        put(&mut metadata, "parent_id", self.parent_id.0);
+        metadata.put("order_key", self.order_key.0);
+        metadata.put("created_via", self.created_via.0);
+        metadata.put("customer_ip_address", self.customer_ip_address.0);
+        metadata.put("customer_user_agent", self.customer_user_agent.0);
+        metadata.put("transaction_id", self.transaction_id.0);
+        metadata.put("cart_hash", self.cart_hash.0);
+        metadata.put("payment_method_title", self.payment_method_title.0);
+        metadata.put("parent_id", self.parent_id.0);
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
             metadata.insert("dates_not_gmt", &true);
@@ -575,7 +557,7 @@ impl RawRecord for WooRefund {
             .map(|s| s.total.or_zero().abs())
             .sum();
         let mut metadata = extras;
-        put(&mut metadata, "refunded_by", self.refunded_by.0);
+        metadata.put("refunded_by", self.refunded_by.0);
         if let Some(p) = self.refunded_payment {
             metadata.insert("refunded_payment", &p);
         }
@@ -657,8 +639,8 @@ impl RawRecord for WooCustomer {
         let phone = billing.as_ref().and_then(|a| a.phone.clone());
         let addresses = billing.iter().chain(shipping.iter()).cloned().collect();
         let mut metadata = extras;
-        put(&mut metadata, "role", self.role.0);
-        put(&mut metadata, "username", self.username.0);
+        metadata.put("role", self.role.0);
+        metadata.put("username", self.username.0);
         if let Some(p) = self.is_paying_customer {
             metadata.insert("is_paying_customer", &p);
         }
@@ -769,7 +751,7 @@ impl RawRecord for WooProduct {
             _ => ProductKind::Other,
         };
         let mut metadata = extras;
-        put(&mut metadata, "stock_status", self.stock_status.0);
+        metadata.put("stock_status", self.stock_status.0);
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
             metadata.insert("dates_not_gmt", &true);
@@ -867,7 +849,7 @@ impl RawRecord for WooVariation {
                 .join(" / ")
         });
         let mut metadata = extras;
-        put(&mut metadata, "stock_status", self.stock_status.0);
+        metadata.put("stock_status", self.stock_status.0);
         meta_into(self.meta_data, &mut metadata);
         if not_gmt {
             metadata.insert("dates_not_gmt", &true);

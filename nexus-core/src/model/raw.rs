@@ -113,6 +113,13 @@ impl Metadata {
         }
     }
 
+    /// Adds a string member when there is a value.
+    pub(crate) fn put(&mut self, key: &str, value: Option<String>) {
+        if let Some(v) = value {
+            self.insert(key, &v);
+        }
+    }
+
     /// Builds an object from `(key, value)` pairs, values verbatim (`None` is `null`), as
     /// platforms send name/value lists (`[{"key": k, "value": v}, ...]`).
     pub(crate) fn from_pairs<'a>(
