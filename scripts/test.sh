@@ -46,6 +46,7 @@ rm -rf "$wheels"
 "$venv/bin/maturin" build --quiet --profile dev -m nexus-py/Cargo.toml -o "$wheels"
 "$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheels"/nexus_commerce-*.whl
 "$venv/bin/python" -m pytest nexus-py/tests -q -p no:cacheprovider
+"$venv/bin/python" nexus-py/examples/map_fixtures.py > /dev/null
 
 step "Python type checks (mypy strict, stubtest)"
 (cd nexus-py && "$venv/bin/mypy" python/nexus tests examples \
@@ -55,7 +56,7 @@ step "Node addon (napi, dev profile), node:test and tsc"
 generated="$CARGO_TARGET_DIR/node-generated"
 mkdir -p "$generated" && cp nexus-node/index.js nexus-node/index.d.ts "$generated/"
 (cd nexus-node && npm run --silent build && npm test && npm run --silent typecheck \
-    && node scripts/gen-types.mjs --check)
+    && node scripts/gen-types.mjs --check && node examples/map_fixtures.mjs > /dev/null)
 for f in index.js index.d.ts; do
     cmp -s "$generated/$f" "nexus-node/$f" \
         || { echo "nexus-node/$f was out of date (napi build regenerated it): commit it"; exit 1; }

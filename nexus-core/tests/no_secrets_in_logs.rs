@@ -8,29 +8,10 @@ mod fake_woo;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use fake_woo::{Config, FakeWoo, Fault};
 use nexus_core::model::Order;
-use nexus_core::platform::{
-    HttpOptions, Platform, ReadOptions, RetryPolicy, WooCommerce, read_all,
-};
-
-fn connector(fake: &FakeWoo, page_size: u32) -> WooCommerce {
-    WooCommerce::builder(&fake.url)
-        .consumer_key(fake.key.as_str())
-        .consumer_secret(fake.secret.as_str())
-        .page_size(page_size)
-        .http(HttpOptions {
-            retry: RetryPolicy {
-                base_delay: Duration::from_millis(5),
-                ..RetryPolicy::default()
-            },
-            ..HttpOptions::default()
-        })
-        .build()
-        .expect("connector")
-}
+use nexus_core::platform::{Platform, ReadOptions, WooCommerce, read_all};
 
 /// Collects everything the library logs.
 #[derive(Clone, Default)]
@@ -73,7 +54,7 @@ fn credentials_never_reach_the_logs() {
                 ..Config::default()
             })
             .await;
-            let woo = connector(&fake, 10);
+            let woo = fake.connector(10);
             read_all::<Order>(&woo, None, &ReadOptions::default())
                 .await
                 .unwrap();

@@ -258,6 +258,27 @@ impl FakeWoo {
         }
     }
 
+    /// A connector to this store: OAuth 1.0a over loopback HTTP, quick retries, no pacing.
+    pub fn connector(&self, page_size: u32) -> nexus_core::platform::WooCommerce {
+        use nexus_core::platform::{HttpOptions, RetryPolicy, WooCommerce};
+        WooCommerce::builder(&self.url)
+            .consumer_key(self.key.as_str())
+            .consumer_secret(self.secret.as_str())
+            .page_size(page_size)
+            .requests_per_minute(100_000)
+            .http(HttpOptions {
+                timeout: Duration::from_secs(2),
+                retry: RetryPolicy {
+                    base_delay: Duration::from_millis(5),
+                    max_delay: Duration::from_millis(50),
+                    ..RetryPolicy::default()
+                },
+                ..HttpOptions::default()
+            })
+            .build()
+            .expect("connector")
+    }
+
     pub fn order_ids(&self) -> HashSet<String> {
         self.store
             .lock()

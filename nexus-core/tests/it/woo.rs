@@ -4,30 +4,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use nexus_core::model::{Customer, Order, Refund};
-use nexus_core::platform::{
-    HttpOptions, Platform, ReadOptions, RetryPolicy, WooCommerce, read_all,
-};
+use nexus_core::platform::{Platform, ReadOptions, WooCommerce, read_all};
 
 use crate::fake_woo::{Config, FakeWoo, Fault};
-
-fn connector(fake: &FakeWoo, page_size: u32) -> WooCommerce {
-    WooCommerce::builder(&fake.url)
-        .consumer_key(fake.key.as_str())
-        .consumer_secret(fake.secret.as_str())
-        .page_size(page_size)
-        .requests_per_minute(100_000)
-        .http(HttpOptions {
-            timeout: Duration::from_secs(2),
-            retry: RetryPolicy {
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(50),
-                ..RetryPolicy::default()
-            },
-            ..HttpOptions::default()
-        })
-        .build()
-        .expect("connector")
-}
 
 fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> HashSet<String> {
     records.iter().map(|r| id(r).to_owned()).collect()
@@ -36,7 +15,7 @@ fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> HashSet<String> {
 #[tokio::test]
 async fn full_read_over_oauth1_returns_exactly_the_store() {
     let fake = FakeWoo::start(Config::default()).await;
-    let woo = connector(&fake, 20);
+    let woo = fake.connector(20);
     let info = woo.check().await.expect("check");
     assert_eq!(info.currency.map(|c| c.to_string()).as_deref(), Some("EUR"));
     assert_eq!(info.platform_version.as_deref(), Some("9.4.2"));
@@ -76,7 +55,7 @@ async fn basic_auth_over_http_only_when_allowed() {
 #[tokio::test]
 async fn incremental_read_returns_exactly_the_changes() {
     let fake = FakeWoo::start(Config::default()).await;
-    let woo = connector(&fake, 25);
+    let woo = fake.connector(25);
     let first = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
@@ -120,7 +99,7 @@ async fn records_edited_while_paging_are_not_lost() {
     })
     .await;
     let before = fake.order_ids();
-    let woo = connector(&fake, 20);
+    let woo = fake.connector(20);
     let first = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
@@ -162,7 +141,7 @@ async fn faults_are_retried_and_nothing_is_lost() {
         ..Config::default()
     })
     .await;
-    let woo = connector(&fake, 20);
+    let woo = fake.connector(20);
     let read = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .expect("read through faults");
@@ -173,7 +152,7 @@ async fn faults_are_retried_and_nothing_is_lost() {
 #[tokio::test]
 async fn customers_without_a_change_filter_are_read_in_full_and_filtered() {
     let fake = FakeWoo::start(Config::default()).await;
-    let woo = connector(&fake, 15);
+    let woo = fake.connector(15);
     let all = read_all::<Customer>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
@@ -210,7 +189,7 @@ async fn stores_without_modified_after_fall_back_to_full_reads() {
         ..Config::default()
     })
     .await;
-    let woo = connector(&fake, 30);
+    let woo = fake.connector(30);
     let all = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
@@ -233,7 +212,7 @@ async fn stores_without_modified_after_fall_back_to_full_reads() {
 #[tokio::test]
 async fn refunds_are_read_per_changed_order() {
     let fake = FakeWoo::start(Config::default()).await;
-    let woo = connector(&fake, 50);
+    let woo = fake.connector(50);
     woo.check().await.unwrap();
     let read = read_all::<Refund>(&woo, None, &ReadOptions::default())
         .await
@@ -255,7 +234,7 @@ async fn a_server_that_ignores_the_cursor_is_detected() {
         ..Config::default()
     })
     .await;
-    let woo = connector(&fake, 20);
+    let woo = fake.connector(20);
     let err = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap_err();
