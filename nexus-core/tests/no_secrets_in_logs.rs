@@ -58,13 +58,7 @@ fn credentials_never_reach_the_logs() {
             read_all::<Order>(&woo, None, &ReadOptions::default())
                 .await
                 .unwrap();
-            let basic = WooCommerce::builder(&fake.url)
-                .consumer_key(fake.key.as_str())
-                .consumer_secret(fake.secret.as_str())
-                .auth(nexus_core::platform::woocommerce::WooAuth::Basic)
-                .allow_basic_over_http(true)
-                .build()
-                .unwrap();
+            let basic = fake.basic_connector();
             read_all::<Order>(&basic, None, &ReadOptions::default())
                 .await
                 .unwrap();

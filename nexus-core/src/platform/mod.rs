@@ -96,6 +96,15 @@ pub struct ReadWindow {
     pub until: Timestamp,
 }
 
+impl ReadWindow {
+    /// The earliest modification time the read covers: `since` moved back by the overlap
+    /// (`None` for a read of everything).
+    pub fn floor(&self) -> Option<Timestamp> {
+        let overlap = chrono::Duration::from_std(self.overlap).unwrap_or_default();
+        self.since.as_ref().map(|c| c.updated_at - overlap)
+    }
+}
+
 /// Where the next page starts; opaque to callers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PageToken {

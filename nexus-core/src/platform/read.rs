@@ -223,9 +223,7 @@ pub async fn read_all<T: Checkpointed>(
 ) -> Result<ReadResult<T>> {
     let mapper = platform.mapper();
     let mut pager = Pager::new(platform, T::ENTITY, since.clone(), options);
-    let floor = since
-        .as_ref()
-        .map(|c| c.updated_at - chrono::Duration::from_std(options.overlap).unwrap_or_default());
+    let floor = pager.window().floor();
     let mut out = ReadResult {
         records: Vec::new(),
         errors: Vec::new(),

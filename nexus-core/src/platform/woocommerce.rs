@@ -221,6 +221,17 @@ struct Stamp {
     date_modified_gmt: Option<String>,
 }
 
+impl Stamp {
+    /// The record's id as text, when it is a number or a string.
+    fn id_text(&self) -> Option<String> {
+        match &self.id {
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct WooErrorBody {
     #[serde(default)]
@@ -395,14 +406,7 @@ impl WooCommerce {
             }
             // `modified_after` is exclusive and to the second: start one second early so the
             // checkpoint's own second is included (the reader drops what it already has).
-            _ => (
-                window.since.as_ref().map(|c| {
-                    c.updated_at
-                        - chrono::Duration::from_std(window.overlap).unwrap_or_default()
-                        - chrono::Duration::seconds(1)
-                }),
-                0,
-            ),
+            _ => (window.floor().map(|f| f - chrono::Duration::seconds(1)), 0),
         };
         let mut query = self.base_query();
         query.push(("page".into(), (skip + 1).to_string()));
@@ -429,12 +433,10 @@ impl WooCommerce {
         } else {
             let last = stamps.last().and_then(|s| {
                 let t = crate::mapping::de::parse_timestamp(s.date_modified_gmt.as_deref()?)?;
-                let id = match &s.id {
-                    serde_json::Value::Number(n) => n.to_string(),
-                    serde_json::Value::String(s) => s.clone(),
-                    _ => return None,
-                };
-                Some(SyncCursor { updated_at: t, id })
+                Some(SyncCursor {
+                    updated_at: t,
+                    id: s.id_text()?,
+                })
             });
             match (last, token) {
                 (None, _) => None,
@@ -503,10 +505,7 @@ impl WooCommerce {
             (resp, next, false)
         };
         let stamps: Vec<Stamp> = serde_json::from_slice(&orders.body).unwrap_or_default();
-        let floor = window
-            .since
-            .as_ref()
-            .map(|c| c.updated_at - chrono::Duration::from_std(window.overlap).unwrap_or_default());
+        let floor = window.floor();
         let mut body = String::from("[");
         for s in stamps {
             if !ordered {
@@ -521,10 +520,8 @@ impl WooCommerce {
                     }
                 }
             }
-            let id = match s.id {
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::String(s) => s,
-                _ => continue,
+            let Some(id) = s.id_text() else {
+                continue;
             };
             let resp = self
                 .get(

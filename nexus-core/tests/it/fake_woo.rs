@@ -279,6 +279,17 @@ impl FakeWoo {
             .expect("connector")
     }
 
+    /// A connector using HTTP Basic over loopback HTTP (explicitly allowed).
+    pub fn basic_connector(&self) -> nexus_core::platform::WooCommerce {
+        nexus_core::platform::WooCommerce::builder(&self.url)
+            .consumer_key(self.key.as_str())
+            .consumer_secret(self.secret.as_str())
+            .auth(nexus_core::platform::woocommerce::WooAuth::Basic)
+            .allow_basic_over_http(true)
+            .build()
+            .expect("connector")
+    }
+
     pub fn order_ids(&self) -> HashSet<String> {
         self.store
             .lock()

@@ -39,13 +39,7 @@ async fn basic_auth_over_http_only_when_allowed() {
         ..Config::default()
     })
     .await;
-    let woo = WooCommerce::builder(&fake.url)
-        .consumer_key(fake.key.as_str())
-        .consumer_secret(fake.secret.as_str())
-        .auth(nexus_core::platform::woocommerce::WooAuth::Basic)
-        .allow_basic_over_http(true)
-        .build()
-        .unwrap();
+    let woo = fake.basic_connector();
     let read = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .expect("read");
