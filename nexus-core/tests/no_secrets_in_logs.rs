@@ -3,15 +3,15 @@
 //! global subscriber sees every event.
 
 #[allow(dead_code)]
-#[path = "it/fake_woo.rs"]
-mod fake_woo;
+#[path = "it/fakes.rs"]
+mod fakes;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use fake_woo::{Config, FakeWoo, Fault};
-use nexus_core::model::Order;
+use nexus_core::model::{Order, PlatformKind};
 use nexus_core::platform::{Platform, ReadOptions, WooCommerce, read_all};
+use nexus_fake::{FakeConfig, FakeStore, Fault};
 
 /// Collects everything the library logs.
 #[derive(Clone, Default)]
@@ -48,22 +48,24 @@ fn credentials_never_reach_the_logs() {
                 [(2, Fault::Status(503)), (4, Fault::RateLimited(0.05))]
                     .into_iter()
                     .collect();
-            let fake = FakeWoo::start(Config {
-                orders: 40,
+            let mut config = FakeConfig {
                 faults,
-                ..Config::default()
-            })
-            .await;
-            let woo = fake.connector(10);
+                ..FakeConfig::default()
+            };
+            config.sizes.orders = 40;
+            let fake = FakeStore::start(PlatformKind::WooCommerce, config)
+                .await
+                .unwrap();
+            let woo = fakes::woo(&fake, 10);
             read_all::<Order>(&woo, None, &ReadOptions::default())
                 .await
                 .unwrap();
-            let basic = fake.basic_connector();
+            let basic = fakes::woo_basic(&fake);
             read_all::<Order>(&basic, None, &ReadOptions::default())
                 .await
                 .unwrap();
-            let bad = WooCommerce::builder(&fake.url)
-                .consumer_key(fake.key.as_str())
+            let bad = WooCommerce::builder(fake.url())
+                .consumer_key(fake.credentials().consumer_key.as_str())
                 .consumer_secret("cs_bad_one")
                 .build()
                 .unwrap();

@@ -157,6 +157,12 @@ impl HttpClient {
             let outcome = self.attempt(req).instrument(span.clone()).await;
             let (err, retry_after) = match outcome {
                 Ok(resp) => {
+                    if let Some((used, capacity)) = resp
+                        .header("x-shopify-shop-api-call-limit")
+                        .and_then(parse_call_limit)
+                    {
+                        self.limiter.observe_bucket(used, capacity, Instant::now());
+                    }
                     let retry_after = resp
                         .header("retry-after")
                         .and_then(|v| parse_retry_after(v, SystemTime::now()));
@@ -270,6 +276,12 @@ impl HttpClient {
             message,
         }
     }
+}
+
+/// Parses a bucket level header: `32/40` is `(32, 40)`.
+pub(crate) fn parse_call_limit(v: &str) -> Option<(u32, u32)> {
+    let (used, cap) = v.trim().split_once('/')?;
+    Some((used.trim().parse().ok()?, cap.trim().parse().ok()?))
 }
 
 /// The start of a body, for error messages.

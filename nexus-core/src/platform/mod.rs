@@ -24,6 +24,7 @@ mod rate;
 mod read;
 mod retry;
 mod secret;
+pub mod shopify;
 mod webhook;
 pub mod woocommerce;
 
@@ -34,9 +35,13 @@ use serde::{Deserialize, Serialize};
 
 pub use http::HttpOptions;
 pub use rate::RateLimit;
-pub use read::{Checkpointed, Pager, ReadOptions, ReadResult, Tombstone, read_all};
+pub use read::{
+    Batch, Checkpointed, JsonBatch, JsonReader, Pager, ReadOptions, ReadResult, Reader, Tombstone,
+    read_all,
+};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::Secret;
+pub use shopify::{Shopify, ShopifyBuilder};
 pub use webhook::{Webhook, verify_webhook};
 pub use woocommerce::{WooCommerce, WooCommerceBuilder};
 

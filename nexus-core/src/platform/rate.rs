@@ -33,6 +33,8 @@ struct State {
     at: Instant,
     /// No request before this moment (after a 429 with `Retry-After`).
     paused_until: Instant,
+    /// The bucket capacity the store reports, when it differs from the configured one.
+    capacity: Option<u32>,
 }
 
 /// The limiter a connector consults before each request.
@@ -52,6 +54,7 @@ impl Limiter {
                 level: 0.0,
                 at: now,
                 paused_until: now,
+                capacity: None,
             }),
         }
     }
@@ -81,6 +84,7 @@ impl Limiter {
                 // Drain the bucket up to the moment the request would go.
                 let drained = start.saturating_duration_since(s.at).as_secs_f64() * leak;
                 let mut level = (s.level - drained).max(0.0);
+                let capacity = s.capacity.unwrap_or(capacity);
                 let room = f64::from(capacity.saturating_sub(reserve).max(1));
                 let mut go = start;
                 if level + 1.0 > room {
@@ -96,10 +100,13 @@ impl Limiter {
         wait
     }
 
-    /// Takes in the bucket level a store reports (`X-Shopify-Shop-Api-Call-Limit: 32/40`).
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub fn observe_bucket(&self, used: u32, now: Instant) {
+    /// Takes in the bucket level and capacity a store reports
+    /// (`X-Shopify-Shop-Api-Call-Limit: 32/40`).
+    pub fn observe_bucket(&self, used: u32, capacity: u32, now: Instant) {
         if let Ok(mut s) = self.state.lock() {
+            if capacity > 0 {
+                s.capacity = Some(capacity);
+            }
             let drained = now.saturating_duration_since(s.at).as_secs_f64()
                 * match self.limit {
                     RateLimit::LeakyBucket {
@@ -165,8 +172,18 @@ mod tests {
             reserve: 0,
         });
         let t0 = Instant::now();
-        l.observe_bucket(40, t0);
+        l.observe_bucket(40, 40, t0);
         assert!(l.reserve(t0) > Duration::ZERO);
+        // A store with a smaller bucket than configured: its capacity wins.
+        let small = Limiter::new(RateLimit::LeakyBucket {
+            capacity: 40,
+            leak_per_second: 2.0,
+            reserve: 0,
+        });
+        small.observe_bucket(1, 10, t0);
+        let waits: Vec<Duration> = (0..10).map(|_| small.reserve(t0)).collect();
+        assert_eq!(waits[8], Duration::ZERO);
+        assert!(waits[9] > Duration::ZERO, "{waits:?}");
         let u = Limiter::new(RateLimit::Unlimited);
         u.pause_until(t0 + Duration::from_secs(2));
         assert_eq!(u.reserve(t0), Duration::from_secs(2));

@@ -2,6 +2,7 @@
 //! de-duplicates and computes the next checkpoint.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Page, PageToken, Platform, ReadWindow, SyncCursor};
 use crate::error::{DataError, Error, Result};
-use crate::mapping::{Mapper, MappingResult};
+use crate::mapping::{JsonMapping, Mapper, MappingResult};
 use crate::model::{Customer, EntityKind, Order, Product, Refund, Timestamp};
 
 /// A record deleted in the store.
@@ -132,10 +133,27 @@ impl Checkpointed for Refund {
     }
 }
 
+/// The connector a pager reads from: borrowed, or shared (for bindings that keep a read
+/// alive across calls).
+#[derive(Debug, Clone)]
+enum Source<'p> {
+    Borrowed(&'p dyn Platform),
+    Shared(Arc<dyn Platform>),
+}
+
+impl Source<'_> {
+    fn get(&self) -> &dyn Platform {
+        match self {
+            Source::Borrowed(p) => *p,
+            Source::Shared(p) => p.as_ref(),
+        }
+    }
+}
+
 /// Pages through one entity of one store, page by page.
 #[derive(Debug)]
 pub struct Pager<'p> {
-    platform: &'p dyn Platform,
+    platform: Source<'p>,
     entity: EntityKind,
     window: ReadWindow,
     token: Option<PageToken>,
@@ -149,6 +167,15 @@ impl<'p> Pager<'p> {
     /// Starts a read of `entity` after `since` (everything when `None`).
     pub fn new(
         platform: &'p dyn Platform,
+        entity: EntityKind,
+        since: Option<SyncCursor>,
+        options: &ReadOptions,
+    ) -> Self {
+        Self::with_source(Source::Borrowed(platform), entity, since, options)
+    }
+
+    fn with_source(
+        platform: Source<'p>,
         entity: EntityKind,
         since: Option<SyncCursor>,
         options: &ReadOptions,
@@ -188,6 +215,7 @@ impl<'p> Pager<'p> {
         }
         let page = match self
             .platform
+            .get()
             .fetch_page(self.entity, &self.window, self.token.as_ref())
             .await
         {
@@ -203,7 +231,7 @@ impl<'p> Pager<'p> {
             Some(next) if !self.visited.insert(next.clone()) => {
                 self.done = true;
                 return Some(Err(Error::CursorStuck {
-                    platform: self.platform.kind(),
+                    platform: self.platform.get().kind(),
                     entity: self.entity,
                     position: format!("{next:?}"),
                 }));
@@ -214,39 +242,97 @@ impl<'p> Pager<'p> {
     }
 }
 
-/// Reads every record of `T` updated after `since`, maps them, drops duplicates and
-/// returns them with the next checkpoint.
-pub async fn read_all<T: Checkpointed>(
-    platform: &dyn Platform,
-    since: Option<SyncCursor>,
-    options: &ReadOptions,
-) -> Result<ReadResult<T>> {
-    let mapper = platform.mapper();
-    let mut pager = Pager::new(platform, T::ENTITY, since.clone(), options);
-    let floor = pager.window().floor();
-    let mut out = ReadResult {
-        records: Vec::new(),
-        errors: Vec::new(),
-        checkpoint: since,
-        pages: 0,
-        duplicates: 0,
-        complete: true,
-    };
-    let mut seen: HashSet<String> = HashSet::new();
-    let start = out.checkpoint.clone();
-    let mut ordered = true;
-    while let Some(page) = pager.next_page().await {
-        let page = page?;
-        ordered &= page.ordered;
-        let mapped = T::map(&mapper, &page.body);
-        out.errors.extend(mapped.errors);
+/// One page of a [`Reader`], mapped.
+#[derive(Debug, Clone)]
+pub struct Batch<T> {
+    /// The page's records not seen before in this read (and not already covered by the
+    /// checkpoint the read started from).
+    pub records: Vec<T>,
+    /// Records of the page that did not map.
+    pub errors: Vec<DataError>,
+    /// Records of the page already returned earlier in the read (dropped).
+    pub duplicates: u64,
+    /// How many records the whole read covers, when the store says.
+    pub total: Option<u64>,
+    /// Where a later read can resume with nothing lost, after this page: the newest record
+    /// seen for reads in `(updated_at, id)` order; the starting checkpoint for unordered
+    /// reads until their last page.
+    pub checkpoint: Option<SyncCursor>,
+    /// Pages fetched so far, this one included.
+    pub page: u32,
+}
+
+/// A stream of mapped, de-duplicated pages of one entity, with running checkpoints.
+#[derive(Debug)]
+pub struct Reader<'p, T> {
+    pager: Pager<'p>,
+    mapper: Mapper,
+    start: Option<SyncCursor>,
+    floor: Option<Timestamp>,
+    exact: bool,
+    seen: HashSet<String>,
+    newest: Option<SyncCursor>,
+    ordered: bool,
+    _records: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'p, T: Checkpointed> Reader<'p, T> {
+    /// Starts a read of every `T` updated after `since`.
+    pub fn new(
+        platform: &'p dyn Platform,
+        since: Option<SyncCursor>,
+        options: &ReadOptions,
+    ) -> Self {
+        Self::with_source(Source::Borrowed(platform), since, options)
+    }
+
+    fn with_source(source: Source<'p>, since: Option<SyncCursor>, options: &ReadOptions) -> Self {
+        let mapper = source.get().mapper();
+        let pager = Pager::with_source(source, T::ENTITY, since.clone(), options);
+        let floor = pager.window().floor();
+        Reader {
+            pager,
+            mapper,
+            start: since.clone(),
+            floor,
+            exact: options.overlap.is_zero(),
+            seen: HashSet::new(),
+            newest: since,
+            ordered: true,
+            _records: std::marker::PhantomData,
+        }
+    }
+
+    /// Pages fetched so far.
+    pub fn pages(&self) -> u32 {
+        self.pager.pages()
+    }
+
+    /// The next mapped page, or `None` after the last one.
+    pub async fn next_batch(&mut self) -> Option<Result<Batch<T>>> {
+        let page = match self.pager.next_page().await? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        self.ordered &= page.ordered;
+        let mapped = T::map(&self.mapper, &page.body);
+        let mut batch = Batch {
+            records: Vec::with_capacity(mapped.records.len()),
+            errors: mapped.errors,
+            duplicates: 0,
+            total: page.total,
+            checkpoint: None,
+            page: self.pager.pages(),
+        };
         for rec in mapped.records {
             // Keep what changed after the checkpoint: platforms without a change filter are
             // read in full, and filtered reads include the checkpoint's own second. Without
             // an overlap, the records the checkpoint already covers are dropped; with one,
             // the overlap is read again on purpose.
-            if let (Some(since), Some(floor), Some(c)) = (start.as_ref(), floor, rec.cursor()) {
-                let taken = if options.overlap.is_zero() {
+            if let (Some(since), Some(floor), Some(c)) =
+                (self.start.as_ref(), self.floor, rec.cursor())
+            {
+                let taken = if self.exact {
                     c <= *since
                 } else {
                     c.updated_at < floor
@@ -255,26 +341,159 @@ pub async fn read_all<T: Checkpointed>(
                     continue;
                 }
             }
-            if !seen.insert(rec.id().to_owned()) {
-                out.duplicates += 1;
+            if !self.seen.insert(rec.id().to_owned()) {
+                batch.duplicates += 1;
                 continue;
             }
             if let Some(c) = rec.cursor() {
-                if out.checkpoint.as_ref().is_none_or(|cp| c > *cp) {
-                    out.checkpoint = Some(c);
+                if self.newest.as_ref().is_none_or(|cp| c > *cp) {
+                    self.newest = Some(c);
                 }
             }
-            out.records.push(rec);
+            batch.records.push(rec);
         }
-        if options.max_pages.is_some_and(|m| pager.pages() >= m) {
+        batch.checkpoint = if self.ordered || page.next.is_none() {
+            self.newest.clone()
+        } else {
+            // Unordered pages read in part say nothing about what was not read yet.
+            self.start.clone()
+        };
+        Some(Ok(batch))
+    }
+}
+
+impl<T: Checkpointed> Reader<'static, T> {
+    /// Starts a read from a shared connector (the reader owns its handle).
+    pub fn shared(
+        platform: Arc<dyn Platform>,
+        since: Option<SyncCursor>,
+        options: &ReadOptions,
+    ) -> Self {
+        Self::with_source(Source::Shared(platform), since, options)
+    }
+}
+
+/// Reads every record of `T` updated after `since`, maps them, drops duplicates and
+/// returns them with the next checkpoint.
+pub async fn read_all<T: Checkpointed>(
+    platform: &dyn Platform,
+    since: Option<SyncCursor>,
+    options: &ReadOptions,
+) -> Result<ReadResult<T>> {
+    let mut reader = Reader::<T>::new(platform, since.clone(), options);
+    let mut out = ReadResult {
+        records: Vec::new(),
+        errors: Vec::new(),
+        checkpoint: since,
+        pages: 0,
+        duplicates: 0,
+        complete: true,
+    };
+    while let Some(batch) = reader.next_batch().await {
+        let batch = batch?;
+        out.records.extend(batch.records);
+        out.errors.extend(batch.errors);
+        out.duplicates += batch.duplicates;
+        out.checkpoint = batch.checkpoint;
+        if options.max_pages.is_some_and(|m| reader.pages() >= m) {
             out.complete = false;
             break;
         }
     }
-    if !out.complete && !ordered {
-        // Unordered pages read in part say nothing about what was not read yet.
-        out.checkpoint = start;
-    }
-    out.pages = pager.pages();
+    out.pages = reader.pages();
     Ok(out)
+}
+
+/// One page of a [`JsonReader`]: the records as JSON text, for the bindings.
+#[derive(Debug, Clone)]
+pub struct JsonBatch {
+    /// The records (a JSON array), their count and the records that did not map.
+    pub mapping: JsonMapping,
+    /// Records dropped as already returned.
+    pub duplicates: u64,
+    /// How many records the whole read covers, when the store says.
+    pub total: Option<u64>,
+    /// Where a later read can resume (see [`Batch::checkpoint`]).
+    pub checkpoint: Option<SyncCursor>,
+    /// Pages fetched so far.
+    pub page: u32,
+}
+
+/// A [`Reader`] of any entity that hands out records as JSON text (what the Python and
+/// Node bindings pass on).
+#[derive(Debug)]
+pub enum JsonReader {
+    /// Orders.
+    Orders(Reader<'static, Order>),
+    /// Customers.
+    Customers(Reader<'static, Customer>),
+    /// Products (with their variants).
+    Products(Reader<'static, Product>),
+    /// Refunds.
+    Refunds(Reader<'static, Refund>),
+}
+
+impl JsonReader {
+    /// Starts a read of `entity` from a shared connector.
+    pub fn new(
+        platform: Arc<dyn Platform>,
+        entity: EntityKind,
+        since: Option<SyncCursor>,
+        options: &ReadOptions,
+    ) -> Result<Self> {
+        if !platform.capabilities().entities.contains(&entity) {
+            return Err(Error::Unsupported {
+                platform: platform.kind(),
+                entity,
+            });
+        }
+        Ok(match entity {
+            EntityKind::Order => JsonReader::Orders(Reader::shared(platform, since, options)),
+            EntityKind::Customer => JsonReader::Customers(Reader::shared(platform, since, options)),
+            EntityKind::Product => JsonReader::Products(Reader::shared(platform, since, options)),
+            EntityKind::Refund => JsonReader::Refunds(Reader::shared(platform, since, options)),
+            other => {
+                return Err(Error::Unsupported {
+                    platform: platform.kind(),
+                    entity: other,
+                });
+            }
+        })
+    }
+
+    /// The next page, or `None` after the last one.
+    pub async fn next_batch(&mut self) -> Option<Result<JsonBatch>> {
+        fn json<T: serde::Serialize>(b: Option<Result<Batch<T>>>) -> Option<Result<JsonBatch>> {
+            let b = match b? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            };
+            let records = match serde_json::to_string(&b.records) {
+                Ok(r) => r,
+                Err(e) => {
+                    return Some(Err(Error::InvalidArgument {
+                        name: "records",
+                        message: format!("mapped records could not be written as JSON: {e}"),
+                    }));
+                }
+            };
+            Some(Ok(JsonBatch {
+                mapping: JsonMapping {
+                    records,
+                    count: b.records.len(),
+                    errors: b.errors,
+                },
+                duplicates: b.duplicates,
+                total: b.total,
+                checkpoint: b.checkpoint,
+                page: b.page,
+            }))
+        }
+        match self {
+            JsonReader::Orders(r) => json(r.next_batch().await),
+            JsonReader::Customers(r) => json(r.next_batch().await),
+            JsonReader::Products(r) => json(r.next_batch().await),
+            JsonReader::Refunds(r) => json(r.next_batch().await),
+        }
+    }
 }

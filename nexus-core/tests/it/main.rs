@@ -1,9 +1,10 @@
 //! Integration tests of nexus-core: one binary, one module per area.
 
 mod common;
-mod fake_woo;
+mod fakes;
 mod fixtures;
 mod malformed;
 mod properties;
 mod schema;
+mod shopify;
 mod woo;

@@ -3,19 +3,28 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use nexus_core::model::{Customer, Order, Refund};
+use nexus_core::model::{Customer, EntityKind, Order, PlatformKind, Refund};
 use nexus_core::platform::{Platform, ReadOptions, WooCommerce, read_all};
+use nexus_fake::{FakeConfig, FakeRate, FakeStore, Fault, Mutation};
 
-use crate::fake_woo::{Config, FakeWoo, Fault};
+use crate::fakes::{ids, woo, woo_basic};
 
-fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> HashSet<String> {
-    records.iter().map(|r| id(r).to_owned()).collect()
+const WOO: PlatformKind = PlatformKind::WooCommerce;
+
+async fn start(config: FakeConfig) -> FakeStore {
+    FakeStore::start(WOO, config).await.expect("fake store")
+}
+
+fn orders(n: usize) -> FakeConfig {
+    let mut c = FakeConfig::default();
+    c.sizes.orders = n;
+    c
 }
 
 #[tokio::test]
 async fn full_read_over_oauth1_returns_exactly_the_store() {
-    let fake = FakeWoo::start(Config::default()).await;
-    let woo = fake.connector(20);
+    let fake = start(FakeConfig::default()).await;
+    let woo = woo(&fake, 20);
     let info = woo.check().await.expect("check");
     assert_eq!(info.currency.map(|c| c.to_string()).as_deref(), Some("EUR"));
     assert_eq!(info.platform_version.as_deref(), Some("9.4.2"));
@@ -23,8 +32,11 @@ async fn full_read_over_oauth1_returns_exactly_the_store() {
         .await
         .expect("read");
     assert!(read.errors.is_empty(), "{:?}", read.errors);
-    assert_eq!(read.records.len(), fake.order_ids().len());
-    assert_eq!(ids(&read.records, |o| &o.source.id), fake.order_ids());
+    assert_eq!(read.records.len(), fake.ids(EntityKind::Order).len());
+    assert_eq!(
+        ids(&read.records, |o| &o.source.id),
+        fake.ids(EntityKind::Order)
+    );
     assert!(
         read.duplicates > 0,
         "tie groups are re-read across pages and dropped"
@@ -34,12 +46,8 @@ async fn full_read_over_oauth1_returns_exactly_the_store() {
 
 #[tokio::test]
 async fn basic_auth_over_http_only_when_allowed() {
-    let fake = FakeWoo::start(Config {
-        orders: 30,
-        ..Config::default()
-    })
-    .await;
-    let woo = fake.basic_connector();
+    let fake = start(orders(30)).await;
+    let woo = woo_basic(&fake);
     let read = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .expect("read");
@@ -48,8 +56,8 @@ async fn basic_auth_over_http_only_when_allowed() {
 
 #[tokio::test]
 async fn incremental_read_returns_exactly_the_changes() {
-    let fake = FakeWoo::start(Config::default()).await;
-    let woo = fake.connector(25);
+    let fake = start(FakeConfig::default()).await;
+    let woo = woo(&fake, 25);
     let first = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
@@ -87,13 +95,17 @@ async fn incremental_read_returns_exactly_the_changes() {
 
 #[tokio::test]
 async fn records_edited_while_paging_are_not_lost() {
-    let fake = FakeWoo::start(Config {
-        mutate_after: Some((3, 12, 3)),
-        ..Config::default()
+    let fake = start(FakeConfig {
+        mutation: Some(Mutation {
+            after_lists: 3,
+            modify: 12,
+            insert: 3,
+        }),
+        ..FakeConfig::default()
     })
     .await;
-    let before = fake.order_ids();
-    let woo = fake.connector(20);
+    let before = fake.ids(EntityKind::Order);
+    let woo = woo(&fake, 20);
     let first = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
@@ -108,12 +120,12 @@ async fn records_edited_while_paging_are_not_lost() {
         .collect();
     assert_eq!(
         all,
-        fake.order_ids(),
+        fake.ids(EntityKind::Order),
         "every order is read by the first run or the next one"
     );
     assert!(before.is_subset(&all));
     assert!(
-        fake.order_ids().len() > before.len(),
+        fake.ids(EntityKind::Order).len() > before.len(),
         "orders were inserted mid-run"
     );
 }
@@ -127,30 +139,37 @@ async fn faults_are_retried_and_nothing_is_lost() {
         (9, Fault::RateLimited(0.2)),
         (10, Fault::Status(502)),
         (12, Fault::Slow(Duration::from_secs(3))),
+        (14, Fault::Drop),
     ]
     .into_iter()
     .collect();
-    let fake = FakeWoo::start(Config {
+    let fake = start(FakeConfig {
         faults,
-        ..Config::default()
+        ..FakeConfig::default()
     })
     .await;
-    let woo = fake.connector(20);
+    let woo = woo(&fake, 20);
     let read = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .expect("read through faults");
-    assert_eq!(ids(&read.records, |o| &o.source.id), fake.order_ids());
-    assert_eq!(fake.rate_limited(), 1);
+    assert_eq!(
+        ids(&read.records, |o| &o.source.id),
+        fake.ids(EntityKind::Order)
+    );
+    assert_eq!(fake.stats().rate_limited, 1);
 }
 
 #[tokio::test]
 async fn customers_without_a_change_filter_are_read_in_full_and_filtered() {
-    let fake = FakeWoo::start(Config::default()).await;
-    let woo = fake.connector(15);
+    let fake = start(FakeConfig::default()).await;
+    let woo = woo(&fake, 15);
     let all = read_all::<Customer>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
-    assert_eq!(ids(&all.records, |c| &c.source.id), fake.customer_ids());
+    assert_eq!(
+        ids(&all.records, |c| &c.source.id),
+        fake.ids(EntityKind::Customer)
+    );
     // From a checkpoint in the middle: only customers modified after it (minus the overlap).
     let mut stamps: Vec<_> = all.records.iter().map(|c| c.updated_at.unwrap()).collect();
     stamps.sort();
@@ -178,16 +197,19 @@ async fn customers_without_a_change_filter_are_read_in_full_and_filtered() {
 
 #[tokio::test]
 async fn stores_without_modified_after_fall_back_to_full_reads() {
-    let fake = FakeWoo::start(Config {
-        modified_filter: false,
-        ..Config::default()
+    let fake = start(FakeConfig {
+        woo_modified_filter: false,
+        ..FakeConfig::default()
     })
     .await;
-    let woo = fake.connector(30);
+    let woo = woo(&fake, 30);
     let all = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
-    assert_eq!(ids(&all.records, |o| &o.source.id), fake.order_ids());
+    assert_eq!(
+        ids(&all.records, |o| &o.source.id),
+        fake.ids(EntityKind::Order)
+    );
     let changed = fake.mutate(3, 2);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let next = read_all::<Order>(
@@ -205,14 +227,17 @@ async fn stores_without_modified_after_fall_back_to_full_reads() {
 
 #[tokio::test]
 async fn refunds_are_read_per_changed_order() {
-    let fake = FakeWoo::start(Config::default()).await;
-    let woo = fake.connector(50);
+    let fake = start(FakeConfig::default()).await;
+    let woo = woo(&fake, 50);
     woo.check().await.unwrap();
     let read = read_all::<Refund>(&woo, None, &ReadOptions::default())
         .await
         .unwrap();
     assert!(read.errors.is_empty(), "{:?}", read.errors);
-    assert_eq!(ids(&read.records, |r| &r.source.id), fake.refund_ids());
+    assert_eq!(
+        ids(&read.records, |r| &r.source.id),
+        fake.ids(EntityKind::Refund)
+    );
     assert!(
         read.records
             .iter()
@@ -222,13 +247,12 @@ async fn refunds_are_read_per_changed_order() {
 
 #[tokio::test]
 async fn a_server_that_ignores_the_cursor_is_detected() {
-    let fake = FakeWoo::start(Config {
-        ignore_modified_after: true,
-        orders: 60,
-        ..Config::default()
+    let fake = start(FakeConfig {
+        ignore_cursor: true,
+        ..orders(60)
     })
     .await;
-    let woo = fake.connector(20);
+    let woo = woo(&fake, 20);
     let err = read_all::<Order>(&woo, None, &ReadOptions::default())
         .await
         .unwrap_err();
@@ -237,16 +261,13 @@ async fn a_server_that_ignores_the_cursor_is_detected() {
 
 #[tokio::test]
 async fn wrong_credentials_are_auth_errors_without_the_secret() {
-    let fake = FakeWoo::start(Config {
-        orders: 5,
-        ..Config::default()
-    })
-    .await;
+    let fake = start(orders(5)).await;
+    let c = fake.credentials();
     for (key, secret) in [
-        ("ck_wrong", fake.secret.as_str()),
-        (fake.key.as_str(), "cs_wrong_secret"),
+        ("ck_wrong", c.consumer_secret.as_str()),
+        (c.consumer_key.as_str(), "cs_wrong_secret"),
     ] {
-        let woo = WooCommerce::builder(&fake.url)
+        let woo = WooCommerce::builder(fake.url())
             .consumer_key(key)
             .consumer_secret(secret)
             .build()
@@ -261,15 +282,12 @@ async fn wrong_credentials_are_auth_errors_without_the_secret() {
 
 #[tokio::test]
 async fn a_replayed_or_stale_oauth_request_is_refused() {
-    let fake = FakeWoo::start(Config {
-        orders: 5,
-        ..Config::default()
-    })
-    .await;
-    let url = format!("{}/wp-json/wc/v3/orders", fake.url);
+    let fake = start(orders(5)).await;
+    let url = format!("{}/wp-json/wc/v3/orders", fake.url());
+    let c = fake.credentials();
     let signed = |nonce: &str, ts: i64| {
         let mut params: Vec<(String, String)> = vec![
-            ("oauth_consumer_key".into(), fake.key.clone()),
+            ("oauth_consumer_key".into(), c.consumer_key.clone()),
             ("oauth_nonce".into(), nonce.into()),
             ("oauth_signature_method".into(), "HMAC-SHA256".into()),
             ("oauth_timestamp".into(), ts.to_string()),
@@ -278,7 +296,7 @@ async fn a_replayed_or_stale_oauth_request_is_refused() {
         let sig = nexus_core::platform::oauth1::sign(
             nexus_core::platform::oauth1::SignatureMethod::HmacSha256,
             &base,
-            &fake.secret,
+            &c.consumer_secret,
             "",
         );
         params.push(("oauth_signature".into(), sig));
@@ -312,15 +330,15 @@ async fn a_replayed_or_stale_oauth_request_is_refused() {
 
 #[tokio::test]
 async fn the_rate_is_paced_not_only_reacted_to() {
-    let fake = FakeWoo::start(Config {
-        orders: 60,
-        rate_per_minute: Some(40),
-        ..Config::default()
+    let fake = start(FakeConfig {
+        rate: Some(FakeRate::PerMinute(40)),
+        ..orders(60)
     })
     .await;
-    let woo = WooCommerce::builder(&fake.url)
-        .consumer_key(fake.key.as_str())
-        .consumer_secret(fake.secret.as_str())
+    let c = fake.credentials();
+    let woo = WooCommerce::builder(fake.url())
+        .consumer_key(c.consumer_key.as_str())
+        .consumer_secret(c.consumer_secret.as_str())
         .page_size(10)
         .requests_per_minute(1200)
         .build()
@@ -330,7 +348,7 @@ async fn the_rate_is_paced_not_only_reacted_to() {
         .unwrap();
     assert_eq!(read.records.len(), 60);
     assert_eq!(
-        fake.rate_limited(),
+        fake.stats().rate_limited,
         0,
         "pacing at 20 a second stays under the store's 40 a minute for 9 requests"
     );
