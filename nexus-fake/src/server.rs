@@ -42,6 +42,44 @@ impl Req {
     }
 }
 
+/// Rendered order texts by `(id, modification second)`, reused across requests so a large
+/// store answers fast (an order's text changes only when it is modified).
+#[derive(Default)]
+pub(crate) struct RenderCache(std::cell::RefCell<HashMap<(u64, i64), Arc<str>>>);
+
+impl RenderCache {
+    /// The cached text of a record, rendering it on first use.
+    pub fn get(&self, id: u64, modified: i64, render: impl FnOnce() -> Value) -> Arc<str> {
+        if let Some(t) = self.0.borrow().get(&(id, modified)) {
+            return t.clone();
+        }
+        let text: Arc<str> = Arc::from(render().to_string());
+        self.0.borrow_mut().insert((id, modified), text.clone());
+        text
+    }
+}
+
+/// A JSON object holding one list: `{"<key>": [<items>]}`.
+pub(crate) fn list_body(key: Option<&str>, items: &[Arc<str>]) -> String {
+    let len: usize = items.iter().map(|t| t.len() + 1).sum();
+    let mut body = String::with_capacity(len + 32);
+    if let Some(k) = key {
+        body.push_str(&format!("{{\"{k}\":"));
+    }
+    body.push('[');
+    for (i, t) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(t);
+    }
+    body.push(']');
+    if key.is_some() {
+        body.push('}');
+    }
+    body
+}
+
 /// Everything a fake store keeps between requests.
 pub(crate) struct State {
     pub catalog: Catalog,
@@ -57,6 +95,8 @@ pub(crate) struct State {
     pub tokens: HashMap<String, Instant>,
     /// Order-list requests so far (mutations are triggered by them).
     order_lists: u64,
+    /// Rendered orders.
+    pub order_texts: RenderCache,
 }
 
 impl State {
@@ -145,6 +185,7 @@ impl Shared {
                 nonces: HashSet::new(),
                 tokens: HashMap::new(),
                 order_lists: 0,
+                order_texts: RenderCache::default(),
             }),
         });
         Ok((shared, base))

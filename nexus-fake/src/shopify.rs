@@ -12,7 +12,9 @@ use nexus_core::model::EntityKind;
 use serde_json::{Value, json};
 
 use crate::catalog::{Customer, Deletion, Order, Product, Stamped, by_modified, money};
-use crate::server::{Req, State, json, set_header};
+use std::sync::Arc;
+
+use crate::server::{RenderCache, Req, State, json, json_text, list_body, set_header};
 
 pub(crate) fn error(status: u16, message: &str) -> axum::response::Response {
     json(status, &json!({"errors": message}))
@@ -272,6 +274,7 @@ fn page<T: Stamped>(
     recs: &[T],
     rows: Vec<usize>,
     l: &Listing,
+    cache: Option<&RenderCache>,
     render: impl Fn(&T) -> Value,
 ) -> axum::response::Response {
     let (f, limit, fields) = (&l.f, l.limit, &l.fields);
@@ -291,11 +294,17 @@ fn page<T: Stamped>(
     };
     let chunk: Vec<usize> = rows.iter().skip(start).take(limit).copied().collect();
     let more = start + chunk.len() < rows.len();
-    let items: Vec<Value> = chunk
+    let items: Vec<Arc<str>> = chunk
         .iter()
-        .map(|&i| keep_fields(render(&recs[i]), fields))
+        .map(|&i| {
+            let rec = &recs[i];
+            match (fields, cache) {
+                (None, Some(c)) => c.get(rec.id(), rec.modified().timestamp(), || render(rec)),
+                _ => Arc::from(keep_fields(render(rec), fields).to_string()),
+            }
+        })
         .collect();
-    let mut r = json(200, &json!({ key: items }));
+    let mut r = json_text(200, list_body(Some(key), &items));
     let mut links = Vec::new();
     let link = |info: String, rel: &str| {
         let mut u = format!("{}{}?limit={limit}", req.base, req.path);
@@ -407,21 +416,29 @@ fn route(state: &mut State, req: &Req, resource: &str) -> axum::response::Respon
             if !f.by_updated {
                 rows.sort_unstable_by_key(|&i| orders[i].id);
             }
-            page(req, "orders", orders, rows, &l, order_json)
+            page(
+                req,
+                "orders",
+                orders,
+                rows,
+                &l,
+                Some(&state.order_texts),
+                order_json,
+            )
         }
         "customers.json" => {
             let recs = &state.catalog.customers;
             let mut rows = in_window(recs, &f);
             rows.sort_unstable_by_key(|&i| recs[i].id);
             l.f.by_updated = false;
-            page(req, "customers", recs, rows, &l, customer_json)
+            page(req, "customers", recs, rows, &l, None, customer_json)
         }
         "products.json" => {
             let recs = &state.catalog.products;
             let mut rows = in_window(recs, &f);
             rows.sort_unstable_by_key(|&i| recs[i].id);
             l.f.by_updated = false;
-            page(req, "products", recs, rows, &l, product_json)
+            page(req, "products", recs, rows, &l, None, product_json)
         }
         "events.json" => {
             let recs: Vec<EventRow> = state
@@ -442,7 +459,9 @@ fn route(state: &mut State, req: &Req, resource: &str) -> axum::response::Respon
                 .collect();
             let rows: Vec<usize> = (0..recs.len()).collect();
             l.f.by_updated = false;
-            page(req, "events", &recs, rows, &l, |e| event_json(&e.deletion))
+            page(req, "events", &recs, rows, &l, None, |e| {
+                event_json(&e.deletion)
+            })
         }
         _ => error(404, "Not Found"),
     }

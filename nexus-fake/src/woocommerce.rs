@@ -6,7 +6,9 @@ use nexus_core::platform::oauth1;
 use serde_json::{Value, json};
 
 use crate::catalog::{self, Customer, Order, Product, by_modified, money};
-use crate::server::{Req, State, json, set_header};
+use std::sync::Arc;
+
+use crate::server::{Req, State, json, json_text, list_body, set_header};
 
 pub(crate) fn error(status: u16, code: &str, message: &str) -> axum::response::Response {
     json(
@@ -211,9 +213,12 @@ fn listing(state: &State, req: &Req) -> Result<Listing, Box<axum::response::Resp
     })
 }
 
+/// A page of `rows`; orders come from the render cache (`cached`) unless `_fields` asks
+/// for some fields only.
 fn list(
     rows: Vec<usize>,
     l: &Listing,
+    cached: Option<&dyn Fn(usize) -> Arc<str>>,
     render: impl Fn(usize) -> Value,
 ) -> axum::response::Response {
     let total = rows.len();
@@ -221,23 +226,24 @@ fn list(
     if l.desc {
         rows.reverse();
     }
-    let items: Vec<Value> = rows
+    let items: Vec<Arc<str>> = rows
         .into_iter()
         .skip((l.page - 1) * l.per_page)
         .take(l.per_page)
-        .map(|i| {
-            let v = render(i);
-            match &l.fields {
-                Some(f) => Value::Object(
-                    f.iter()
-                        .filter_map(|k| Some((k.clone(), v.get(k)?.clone())))
-                        .collect(),
-                ),
-                None => v,
+        .map(|i| match (&l.fields, cached) {
+            (None, Some(c)) => c(i),
+            (Some(f), _) => {
+                let v = render(i);
+                let kept: serde_json::Map<String, Value> = f
+                    .iter()
+                    .filter_map(|k| Some((k.clone(), v.get(k)?.clone())))
+                    .collect();
+                Arc::from(Value::Object(kept).to_string())
             }
+            (None, None) => Arc::from(render(i).to_string()),
         })
         .collect();
-    let mut r = json(200, &Value::Array(items));
+    let mut r = json_text(200, list_body(None, &items));
     set_header(&mut r, "x-wp-total", &total.to_string());
     set_header(
         &mut r,
@@ -316,18 +322,23 @@ pub(crate) fn answer(state: &mut State, req: &Req) -> axum::response::Response {
                 sorted(&state.catalog.orders, &l)
             };
             let orders = &state.catalog.orders;
-            list(rows, &l, |i| order_json(&orders[i]))
+            let texts = &state.order_texts;
+            let cached = |i: usize| {
+                let o = &orders[i];
+                texts.get(o.id, o.modified.timestamp(), || order_json(o))
+            };
+            list(rows, &l, Some(&cached), |i| order_json(&orders[i]))
         }
         ("/customers", Some(l)) => {
             // The REST API has no modification filter for customers.
             let recs = &state.catalog.customers;
             let mut rows: Vec<usize> = (0..recs.len()).collect();
             rows.sort_unstable_by_key(|&i| recs[i].id);
-            list(rows, &l, |i| customer_json(&recs[i]))
+            list(rows, &l, None, |i| customer_json(&recs[i]))
         }
         ("/products", Some(l)) => {
             let recs = &state.catalog.products;
-            list(sorted(recs, &l), &l, |i| product_json(&recs[i]))
+            list(sorted(recs, &l), &l, None, |i| product_json(&recs[i]))
         }
         (other, _) => {
             let parts: Vec<&str> = other.trim_matches('/').split('/').collect();
