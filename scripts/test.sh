@@ -35,11 +35,12 @@ step "cargo clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "Rust tests"
-cargo test -p nexus-core
+cargo test -p nexus-core -p nexus-fake
 
 step "Quickstart example"
 cargo run -q -p nexus-core --example quickstart > "$CARGO_TARGET_DIR/quickstart.out"
 tail -n 5 "$CARGO_TARGET_DIR/quickstart.out"
+cargo run -q -p nexus-core --example read_store > /dev/null
 
 step "Python wheel (maturin, dev profile) and pytest"
 rm -rf "$wheels"

@@ -70,6 +70,19 @@ fn credentials_never_reach_the_logs() {
                 .build()
                 .unwrap();
             let _ = bad.check().await;
+
+            let shop = FakeStore::start(PlatformKind::Shopify, FakeConfig::default())
+                .await
+                .unwrap();
+            shop.set_faults([(2, Fault::Status(502))]);
+            read_all::<Order>(&fakes::shopify(&shop, 100), None, &ReadOptions::default())
+                .await
+                .unwrap();
+            let wrong = nexus_core::platform::Shopify::builder(shop.url())
+                .access_token("shpat_wrong_one_77")
+                .build()
+                .unwrap();
+            let _ = wrong.check().await;
         })
     }
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -83,6 +96,8 @@ fn credentials_never_reach_the_logs() {
         "cs_fake_secret_0123456789",
         "ck_fake_key_0123456789",
         "cs_bad_one",
+        "shpat_fake_token_0123456789",
+        "shpat_wrong_one_77",
         "oauth_signature=",
         "Basic ",
     ] {
