@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use nexus_core::model::{EntityKind, Order, PlatformKind};
 use nexus_core::platform::{
-    HttpOptions, Pager, Platform, ReadOptions, RetryPolicy, Shopify, WooCommerce, read_all,
+    HttpOptions, Magento, Pager, Platform, ReadOptions, RetryPolicy, Shopify, WooCommerce, read_all,
 };
 use nexus_fake::{FakeConfig, FakeRate, FakeStore};
 
@@ -58,6 +58,19 @@ fn shopify(fake: &FakeStore, bucket: (u32, f64, u32), page_size: u32) -> Box<dyn
     )
 }
 
+fn magento(fake: &FakeStore, page_size: u32) -> Box<dyn Platform> {
+    Box::new(
+        Magento::builder(fake.url())
+            .access_token(fake.credentials().access_token.as_str())
+            .allow_plain_http(true)
+            .page_size(page_size)
+            .requests_per_minute(1_000_000)
+            .http(http())
+            .build()
+            .expect("magento"),
+    )
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -66,11 +79,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn throughput(rt: &tokio::runtime::Runtime) {
     const ORDERS: usize = 20_000;
     println!("fetch + map, {ORDERS} orders, largest page, no rate limit, median of 5 runs");
-    for platform in [PlatformKind::WooCommerce, PlatformKind::Shopify] {
+    for platform in [
+        PlatformKind::WooCommerce,
+        PlatformKind::Shopify,
+        PlatformKind::Magento,
+    ] {
         let fake = FakeStore::spawn(platform, FakeConfig::with_orders(ORDERS)).expect("fake");
         let conn = match platform {
             PlatformKind::WooCommerce => woo(&fake, 1_000_000, 100),
-            _ => shopify(&fake, (1_000_000, 1_000_000.0, 0), 250),
+            PlatformKind::Shopify => shopify(&fake, (1_000_000, 1_000_000.0, 0), 250),
+            _ => magento(&fake, 300),
         };
         let mut rates = Vec::new();
         for _ in 0..5 {

@@ -399,6 +399,21 @@ impl Catalog {
         changed
     }
 
+    /// Marks the orders with these ids modified now (status unchanged); returns the ids
+    /// found.
+    pub fn touch(&mut self, ids: &[u64]) -> Vec<u64> {
+        let now = now_second();
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(&k) = self.order_at.get(id) {
+                self.orders[k].modified = now;
+                found.push(*id);
+            }
+        }
+        self.order_sorted = None;
+        found
+    }
+
     /// Deletes `n` records of `entity` (orders, customers or products) and records the
     /// deletions; returns their ids.
     pub fn delete(&mut self, entity: EntityKind, n: usize) -> Vec<u64> {

@@ -289,6 +289,16 @@ impl FakeStore {
             .collect()
     }
 
+    /// Marks these orders modified now; returns the ids found.
+    pub fn touch(&self, ids: &[&str]) -> HashSet<String> {
+        let ids: Vec<u64> = ids.iter().filter_map(|i| i.parse().ok()).collect();
+        self.shared
+            .with(|s| s.catalog.touch(&ids))
+            .into_iter()
+            .map(|i| i.to_string())
+            .collect()
+    }
+
     /// Deletes `n` records of `entity` (orders, customers, products); returns their ids.
     pub fn delete(&self, entity: EntityKind, n: usize) -> HashSet<String> {
         self.shared

@@ -163,6 +163,8 @@ fn authenticate(state: &mut State, req: &Req) -> Result<(), Box<axum::response::
 /// Paging arguments of a list request.
 struct Listing {
     page: usize,
+    /// Records to skip (`offset` wins over `page`, as in WordPress).
+    offset: Option<usize>,
     per_page: usize,
     by_modified: bool,
     desc: bool,
@@ -189,6 +191,7 @@ fn listing(state: &State, req: &Req) -> Result<Listing, Box<axum::response::Resp
             .map(|n| n.and_utc())
     };
     Ok(Listing {
+        offset: req.param("offset").and_then(|v| v.parse().ok()),
         page: req
             .param("page")
             .and_then(|v| v.parse().ok())
@@ -228,7 +231,7 @@ fn list(
     }
     let items: Vec<Arc<str>> = rows
         .into_iter()
-        .skip((l.page - 1) * l.per_page)
+        .skip(l.offset.unwrap_or((l.page - 1) * l.per_page))
         .take(l.per_page)
         .map(|i| match (&l.fields, cached) {
             (None, Some(c)) => c(i),

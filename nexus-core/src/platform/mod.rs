@@ -19,6 +19,7 @@
 //! Records seen twice in one run are dropped by id.
 
 mod http;
+pub mod magento;
 pub mod oauth1;
 mod rate;
 mod read;
@@ -34,6 +35,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use http::HttpOptions;
+pub use magento::{Magento, MagentoBuilder};
 pub use rate::RateLimit;
 pub use read::{
     Batch, Checkpointed, JsonBatch, JsonReader, Pager, ReadOptions, ReadResult, Reader, Tombstone,
@@ -82,12 +84,44 @@ pub struct StoreInfo {
 }
 
 /// The newest record a read took in: where the next incremental read starts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Cursors are ordered by `updated_at`, then by id as the platforms sort them: numerically
+/// when both ids are decimal numbers (`"99" < "100"`), as text otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SyncCursor {
     /// The record's last modification time (UTC).
     pub updated_at: Timestamp,
     /// The record's id (ties on `updated_at` are ordered by id).
     pub id: String,
+}
+
+impl Ord for SyncCursor {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.updated_at
+            .cmp(&other.updated_at)
+            .then_with(|| compare_ids(&self.id, &other.id))
+    }
+}
+
+impl PartialOrd for SyncCursor {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Orders ids numerically when both are decimal numbers, as text otherwise.
+fn compare_ids(a: &str, b: &str) -> std::cmp::Ordering {
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if numeric(a) && numeric(b) {
+        let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+        // Equal numbers written differently ("0100", "100") still differ, as `Eq` says.
+        x.len()
+            .cmp(&y.len())
+            .then_with(|| x.cmp(y))
+            .then_with(|| a.cmp(b))
+    } else {
+        a.cmp(b)
+    }
 }
 
 /// The records a read covers.
@@ -99,6 +133,29 @@ pub struct ReadWindow {
     pub overlap: Duration,
     /// Records updated before this moment, fixed when the read starts.
     pub until: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_order_numeric_ids_as_numbers() {
+        let t = chrono::Utc::now();
+        let c = |id: &str| SyncCursor {
+            updated_at: t,
+            id: id.into(),
+        };
+        assert!(c("99") < c("100"));
+        assert!(c("0100") > c("99"));
+        assert!(c("abc") > c("abb"));
+        assert!(
+            SyncCursor {
+                updated_at: t - chrono::Duration::seconds(1),
+                id: "9".into()
+            } < c("1")
+        );
+    }
 }
 
 impl ReadWindow {
@@ -115,12 +172,13 @@ impl ReadWindow {
 pub enum PageToken {
     /// A page number (platforms with offset paging, and reads without a change filter).
     Offset(u32),
-    /// Records updated from `after` on, skipping `skip` pages of records updated at exactly
-    /// `after.updated_at` (when more of them than a page share one timestamp).
+    /// Records updated from `after` on, skipping the first `skip` records updated at
+    /// exactly `after.updated_at` (when more of them than a page share one timestamp and the
+    /// platform cannot filter on the id).
     Keyset {
         /// The last record seen.
         after: SyncCursor,
-        /// Pages of the tie group already read.
+        /// Records of the tie group already read.
         skip: u32,
     },
     /// An opaque platform cursor (Shopify `page_info`).

@@ -14,7 +14,7 @@
 //!   modelled on the client, corrected by every `X-Shopify-Shop-Api-Call-Limit` header; a
 //!   429 waits its `Retry-After` (fractional seconds).
 //! - **Deletions.** Orders, customers and products deleted in the store are read from the
-//!   events endpoint (`verb=destroy`) as [`Tombstone`](super::Tombstone)s.
+//!   events endpoint (`verb=destroy`) as [`Tombstone`]s.
 
 use std::sync::Mutex;
 

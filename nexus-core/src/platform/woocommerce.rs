@@ -393,6 +393,14 @@ impl WooCommerce {
     }
 
     /// One keyset page of a modification-filtered collection.
+    ///
+    /// Records are asked for from a modification second on, ordered by `(modified, id)`.
+    /// When more records than a page share one second (a tie group), WooCommerce has no id
+    /// filter to continue from, so the group is read by `offset`; each such request starts
+    /// one record early and checks that this record is the last one seen. If it is not, a
+    /// record of the group was edited under the read (it left the window and everything
+    /// behind it moved up), and the group is read again from its start: the records already
+    /// returned are dropped as duplicates, and none can slip between two pages.
     async fn keyset_page(
         &self,
         path: &str,
@@ -400,58 +408,76 @@ impl WooCommerce {
         token: Option<&PageToken>,
         fields: Option<&str>,
     ) -> Result<(Response, Option<PageToken>, usize)> {
-        let (after, skip) = match token {
-            Some(PageToken::Keyset { after, skip }) => {
-                (Some(after.updated_at - chrono::Duration::seconds(1)), *skip)
+        let (from, mut offset, mut expect) = match token {
+            Some(PageToken::Keyset { after, skip }) if *skip > 0 => {
+                (Some(after.updated_at), skip - 1, Some(after.id.as_str()))
             }
-            // `modified_after` is exclusive and to the second: start one second early so the
-            // checkpoint's own second is included (the reader drops what it already has).
-            _ => (window.floor().map(|f| f - chrono::Duration::seconds(1)), 0),
+            Some(PageToken::Keyset { after, .. }) => (Some(after.updated_at), 0, None),
+            _ => (window.floor(), 0, None),
         };
-        let mut query = self.base_query();
-        query.push(("page".into(), (skip + 1).to_string()));
-        query.push(("orderby".into(), "modified".into()));
-        query.push(("order".into(), "asc".into()));
-        query.push(("dates_are_gmt".into(), "true".into()));
-        query.push(("modified_before".into(), gmt(window.until)));
-        if let Some(a) = after {
-            query.push(("modified_after".into(), gmt(a)));
-        }
-        if let Some(f) = fields {
-            query.push(("_fields".into(), f.into()));
-        }
-        let resp = self.get(path, query, true).await?;
-        let stamps: Vec<Stamp> =
-            serde_json::from_slice(&resp.body).map_err(|e| Error::InvalidPage {
-                platform: PLATFORM,
-                status: resp.status,
-                message: format!("expected a list of records: {e}"),
-            })?;
-        let n = stamps.len();
-        let next = if n < self.page_size as usize {
-            None
-        } else {
-            let last = stamps.last().and_then(|s| {
+        loop {
+            let mut query = self.base_query();
+            query.push(("offset".into(), offset.to_string()));
+            query.push(("orderby".into(), "modified".into()));
+            query.push(("order".into(), "asc".into()));
+            query.push(("dates_are_gmt".into(), "true".into()));
+            query.push(("modified_before".into(), gmt(window.until)));
+            if let Some(f) = from {
+                // `modified_after` is exclusive and to the second: one second early includes
+                // `from`'s own second (the reader drops what it already has).
+                query.push((
+                    "modified_after".into(),
+                    gmt(f - chrono::Duration::seconds(1)),
+                ));
+            }
+            if let Some(f) = fields {
+                query.push(("_fields".into(), f.into()));
+            }
+            let resp = self.get(path, query, true).await?;
+            let stamps: Vec<Stamp> =
+                serde_json::from_slice(&resp.body).map_err(|e| Error::InvalidPage {
+                    platform: PLATFORM,
+                    status: resp.status,
+                    message: format!("expected a list of records: {e}"),
+                })?;
+            if let Some(id) = expect {
+                if stamps.first().and_then(Stamp::id_text).as_deref() != Some(id) {
+                    tracing::debug!(
+                        platform = %PLATFORM,
+                        "a tie group changed during the read; reading it again from its start"
+                    );
+                    offset = 0;
+                    expect = None;
+                    continue;
+                }
+            }
+            let n = stamps.len();
+            let cursor = |s: &Stamp| {
                 let t = crate::mapping::de::parse_timestamp(s.date_modified_gmt.as_deref()?)?;
                 Some(SyncCursor {
                     updated_at: t,
                     id: s.id_text()?,
                 })
-            });
-            match (last, token) {
-                (None, _) => None,
-                (Some(l), Some(PageToken::Keyset { after, skip }))
-                    if l.updated_at == after.updated_at =>
-                {
-                    Some(PageToken::Keyset {
-                        after: after.clone(),
-                        skip: skip + 1,
-                    })
-                }
-                (Some(l), _) => Some(PageToken::Keyset { after: l, skip: 0 }),
-            }
-        };
-        Ok((resp, next, n))
+            };
+            let next = if n < self.page_size as usize {
+                None
+            } else {
+                stamps.last().and_then(cursor).map(|last| {
+                    let same = stamps
+                        .iter()
+                        .filter(|s| cursor(s).is_some_and(|c| c.updated_at == last.updated_at))
+                        .count() as u32;
+                    // Still inside the group the request started in: count what came before.
+                    let skip = if from == Some(last.updated_at) {
+                        offset + same
+                    } else {
+                        same
+                    };
+                    PageToken::Keyset { after: last, skip }
+                })
+            };
+            return Ok((resp, next, n));
+        }
     }
 
     /// One page of a full read, by id.

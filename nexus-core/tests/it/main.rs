@@ -3,6 +3,7 @@
 mod common;
 mod fakes;
 mod fixtures;
+mod magento;
 mod malformed;
 mod properties;
 mod schema;

@@ -129,6 +129,8 @@ async fn faults_are_retried_and_nothing_is_lost() {
         (12, Fault::Status(500)),
     ]
     .into_iter()
+    // A storm: four 429s in a row.
+    .chain((14..18).map(|n| (n, Fault::RateLimited(0.05))))
     .collect();
     let fake = start(FakeConfig {
         faults,
@@ -143,7 +145,7 @@ async fn faults_are_retried_and_nothing_is_lost() {
         ids(&read.records, |o| &o.source.id),
         fake.ids(EntityKind::Order)
     );
-    assert_eq!(fake.stats().rate_limited, 1);
+    assert_eq!(fake.stats().rate_limited, 5);
 }
 
 #[tokio::test]
