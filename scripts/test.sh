@@ -48,6 +48,7 @@ rm -rf "$wheels"
 "$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheels"/nexus_commerce-*.whl
 "$venv/bin/python" -m pytest nexus-py/tests -q -p no:cacheprovider
 "$venv/bin/python" nexus-py/examples/map_fixtures.py > /dev/null
+"$venv/bin/python" nexus-py/examples/fake_store_read.py > /dev/null
 
 step "Python type checks (mypy strict, stubtest)"
 (cd nexus-py && "$venv/bin/mypy" python/nexus tests examples \

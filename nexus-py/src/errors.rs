@@ -7,7 +7,7 @@
 //! class and one new match arm here.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyType};
 
 use nexus_core::Error;
 
@@ -22,7 +22,14 @@ fn class_name(err: &Error) -> &'static str {
         Error::UnknownEntity { .. } => "UnknownEntityError",
         Error::Unsupported { .. } => "UnsupportedError",
         Error::InvalidArgument { .. } => "InvalidArgumentError",
+        Error::Config { .. } => "ConfigError",
         Error::Auth { .. } => "AuthError",
+        Error::RateLimited { .. } => "RateLimitedError",
+        Error::Platform { .. } => "PlatformError",
+        Error::Network { .. } => "NetworkError",
+        Error::Timeout { .. } => "NexusTimeoutError",
+        Error::InvalidPage { .. } => "InvalidPageError",
+        Error::CursorStuck { .. } => "CursorStuckError",
         // `Error` is non-exhaustive: a kind this binding does not know yet is still a
         // `NexusError` with the right code.
         _ => "NexusError",
@@ -32,7 +39,9 @@ fn class_name(err: &Error) -> &'static str {
 /// Converts a core error into the matching `nexus.NexusError` subclass.
 ///
 /// The exception's message is the error's `Display` text and its `code` attribute is
-/// `Error::code()`. A `DataError` also carries the problem in its `errors` list.
+/// `Error::code()`. A `DataError` also carries the problem in its `errors` list; the errors
+/// of a store carry their structured fields as attributes (`platform`, `status`,
+/// `platform_code`, `retry_after`, `timeout`, `entity`, `position`).
 ///
 /// Should building the exception itself fail (the Python package is broken), that failure is
 /// what gets raised.
@@ -50,7 +59,59 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
             let problem = mapping_error.call1(crate::error_tuple(*data))?;
             class.call1((message, code, PyList::new(py, [problem])?))?
         }
-        _ => class.call1((message, code))?,
+        other => {
+            let kwargs = PyDict::new(py);
+            match other {
+                Error::Config { platform, .. } => kwargs.set_item("platform", platform.as_str())?,
+                Error::Auth {
+                    platform, status, ..
+                } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                    kwargs.set_item("status", status)?;
+                }
+                Error::RateLimited {
+                    platform,
+                    retry_after,
+                } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                    kwargs.set_item("retry_after", retry_after.map(|d| d.as_secs_f64()))?;
+                }
+                Error::Platform {
+                    platform,
+                    status,
+                    platform_code,
+                    ..
+                } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                    kwargs.set_item("status", status)?;
+                    kwargs.set_item("platform_code", platform_code)?;
+                }
+                Error::Network { platform, .. } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                }
+                Error::Timeout { platform, timeout } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                    kwargs.set_item("timeout", timeout.as_secs_f64())?;
+                }
+                Error::InvalidPage {
+                    platform, status, ..
+                } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                    kwargs.set_item("status", status)?;
+                }
+                Error::CursorStuck {
+                    platform,
+                    entity,
+                    position,
+                } => {
+                    kwargs.set_item("platform", platform.as_str())?;
+                    kwargs.set_item("entity", entity.plural())?;
+                    kwargs.set_item("position", position)?;
+                }
+                _ => {}
+            }
+            class.call((message, code), Some(&kwargs))?
+        }
     };
     Ok(PyErr::from_value(exc))
 }

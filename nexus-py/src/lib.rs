@@ -4,10 +4,16 @@
 //! functions return into the public types (`MappingResult`, `MappingError`, dicts).
 //!
 //! Every function here is thin: it converts its arguments, calls one `nexus-core` function
-//! through [`run`], and converts the result. Errors become Python exceptions in exactly one
-//! place, [`errors::to_py_err`].
+//! through [`run`] (or, for network calls, [`runtime::run_async`]), and converts the result.
+//! Errors become Python exceptions in exactly one place, [`errors::to_py_err`].
+//!
+//! The connectors (`_Connector`, `_PageIter`) are in [`connectors`], the fake stores
+//! (`_FakeStore`) in [`fake`].
 
+mod connectors;
 mod errors;
+mod fake;
+mod runtime;
 
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
@@ -140,6 +146,12 @@ fn json_schema() -> String {
 mod _nexus {
     #[pymodule_export]
     use super::{json_schema, map_json, verify_webhook};
+
+    #[pymodule_export]
+    use super::connectors::{Connector, PageIter};
+
+    #[pymodule_export]
+    use super::fake::PyFakeStore;
 
     use pyo3::prelude::*;
 

@@ -252,7 +252,9 @@ pub struct Batch<T> {
     pub errors: Vec<DataError>,
     /// Records of the page already returned earlier in the read (dropped).
     pub duplicates: u64,
-    /// How many records the whole read covers, when the store says.
+    /// How many records the store counts for this request, when it says: the whole read
+    /// for offset and cursor paging, what remains from this page on for keyset reads
+    /// (WooCommerce, Magento), so it shrinks page by page there.
     pub total: Option<u64>,
     /// Where a later read can resume with nothing lost, after this page: the newest record
     /// seen for reads in `(updated_at, id)` order; the starting checkpoint for unordered
@@ -411,7 +413,7 @@ pub struct JsonBatch {
     pub mapping: JsonMapping,
     /// Records dropped as already returned.
     pub duplicates: u64,
-    /// How many records the whole read covers, when the store says.
+    /// How many records the store counts for this request (see [`Batch::total`]).
     pub total: Option<u64>,
     /// Where a later read can resume (see [`Batch::checkpoint`]).
     pub checkpoint: Option<SyncCursor>,

@@ -24,38 +24,87 @@ which is serialized again with :func:`json.dumps`. Note that a float in a parsed
 ``json`` module; pass the raw text or bytes when exact amounts matter.
 
 The mapping runs in Rust with the GIL released, so other Python threads keep running.
+
+The connectors :class:`WooCommerce`, :class:`Shopify` and :class:`Magento` read a store
+directly, page by page, with incremental reads from a :class:`Checkpoint`::
+
+    shop = nexus.WooCommerce("https://shop.example", consumer_key=key, consumer_secret=secret)
+    result = shop.read("orders", since=last_checkpoint)    # or shop.pages(...), shop.apages(...)
+    last_checkpoint = result.checkpoint
+
+:mod:`nexus.testing` has fake stores on 127.0.0.1 to try them, and to test code that uses
+them, without a store account.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _nexus
+from ._connectors import (
+    Capabilities,
+    Checkpoint,
+    Connector,
+    Magento,
+    Page,
+    ReadResult,
+    Shopify,
+    StoreInfo,
+    Tombstone,
+    WooCommerce,
+)
 from ._errors import (
     AuthError,
+    ConfigError,
+    CursorStuckError,
     DataError,
     InvalidArgumentError,
+    InvalidPageError,
     MappingError,
+    NetworkError,
     NexusError,
+    NexusTimeoutError,
+    PlatformError,
+    RateLimited,
+    RateLimitedError,
     UnknownEntityError,
     UnknownPlatformError,
     UnsupportedError,
 )
+from ._result import MappingResult, Record
 
 __all__ = [
     "AuthError",
+    "Capabilities",
+    "Checkpoint",
+    "ConfigError",
+    "Connector",
+    "CursorStuckError",
     "DataError",
     "InvalidArgumentError",
+    "InvalidPageError",
+    "Magento",
     "MappingError",
     "MappingResult",
+    "NetworkError",
     "NexusError",
+    "NexusTimeoutError",
+    "Page",
     "Payload",
     "Platform",
+    "PlatformError",
+    "RateLimited",
+    "RateLimitedError",
+    "ReadResult",
+    "Shopify",
+    "StoreInfo",
+    "Tombstone",
     "UnknownEntityError",
     "UnknownPlatformError",
     "UnsupportedError",
     "Webhook",
+    "WooCommerce",
     "__version__",
     "json_schema",
     "map_customers",
@@ -71,13 +120,31 @@ __all__ = [
 # name), wherever they are defined.
 for _cls in (
     AuthError,
+    Capabilities,
+    Checkpoint,
+    ConfigError,
+    Connector,
+    CursorStuckError,
     DataError,
     InvalidArgumentError,
+    InvalidPageError,
+    Magento,
     MappingError,
+    MappingResult,
+    NetworkError,
     NexusError,
+    NexusTimeoutError,
+    Page,
+    PlatformError,
+    RateLimitedError,
+    ReadResult,
+    Shopify,
+    StoreInfo,
+    Tombstone,
     UnknownEntityError,
     UnknownPlatformError,
     UnsupportedError,
+    WooCommerce,
 ):
     _cls.__module__ = __name__
 del _cls
@@ -92,60 +159,6 @@ Platform = Literal["woocommerce", "shopify", "magento"]
 Payload = Union[str, bytes, bytearray, memoryview, Dict[str, Any], List[Dict[str, Any]]]
 """A platform payload: its JSON text (``str`` or bytes-like) or the parsed JSON (``dict`` or
 ``list`` of dicts)."""
-
-Record = Dict[str, Any]
-"""One unified record in its JSON form."""
-
-
-class MappingResult:
-    """The records that mapped and one :class:`MappingError` per record that did not.
-
-    Iterating over a result, or taking its ``len``, works on the records.
-
-    Attributes:
-        records: The unified records, in payload order, as dicts in the documented JSON form.
-        errors: The problems, in payload order; each says which record (``index``) and where
-            (``path``).
-    """
-
-    __slots__ = ("errors", "records")
-
-    records: List[Record]
-    errors: List[MappingError]
-
-    def __init__(self, records: List[Record], errors: List[MappingError]) -> None:
-        """Wraps already mapped records and their errors."""
-        self.records = records
-        self.errors = errors
-
-    def __len__(self) -> int:
-        """The number of records that mapped."""
-        return len(self.records)
-
-    def __iter__(self) -> Iterator[Record]:
-        """Iterates over the records that mapped."""
-        return iter(self.records)
-
-    def __repr__(self) -> str:
-        """Counts of records and errors, and the first few errors."""
-        n, e = len(self.records), len(self.errors)
-        text = f"<MappingResult: {n} record{'' if n == 1 else 's'}, {e} error{'' if e == 1 else 's'}"
-        if self.errors:
-            shown = "; ".join(f"{err} [{err.code}]" for err in self.errors[:3])
-            more = f"; and {e - 3} more" if e > 3 else ""
-            text += f" ({shown}{more})"
-        return text + ">"
-
-    def raise_for_errors(self) -> MappingResult:
-        """Raises :class:`DataError` reporting every error together, if there is any.
-
-        Returns the result itself when it has no error, so it can be chained:
-        ``orders = nexus.map_orders("shopify", body).raise_for_errors().records``.
-        """
-        if self.errors:
-            raise DataError.from_errors(self.errors)
-        return self
-
 
 def _payload_arg(payload: Payload) -> Union[str, bytes, bytearray]:
     """The payload as text or bytes, for the native module."""

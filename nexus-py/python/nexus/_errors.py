@@ -3,7 +3,12 @@
 Every exception Nexus raises derives from :class:`NexusError` and carries a stable,
 machine-readable ``code`` (the same codes as the Rust core and the Node binding).
 Exceptions about a bad argument or bad data also derive from :class:`ValueError`, so code
-that already catches ``ValueError`` keeps working.
+that already catches ``ValueError`` keeps working; a timeout is also a :class:`TimeoutError`
+and a network failure a :class:`ConnectionError`.
+
+The errors a store causes carry the store's answer as attributes: ``platform`` (always),
+``status`` (the HTTP status, where there is one), ``platform_code``, ``retry_after``,
+``timeout``. No credential ever appears in a message or an attribute.
 
 The native module raises these classes itself (``nexus-py/src/errors.rs`` picks the class
 for each core error); this file only defines them.
@@ -15,10 +20,19 @@ from dataclasses import dataclass
 from typing import ClassVar, Iterable, List, Optional
 
 __all__ = [
+    "AuthError",
+    "ConfigError",
+    "CursorStuckError",
     "DataError",
     "InvalidArgumentError",
+    "InvalidPageError",
     "MappingError",
+    "NetworkError",
     "NexusError",
+    "NexusTimeoutError",
+    "PlatformError",
+    "RateLimited",
+    "RateLimitedError",
     "UnknownEntityError",
     "UnknownPlatformError",
     "UnsupportedError",
@@ -99,9 +113,222 @@ class UnsupportedError(NexusError):
 
 
 class AuthError(NexusError):
-    """The store (or a webhook's signature) refused the credentials."""
+    """The store (or a webhook's signature) refused the credentials.
+
+    Attributes:
+        platform: The platform, when known.
+        status: The HTTP status (401, 403), when there is one.
+    """
 
     default_code: ClassVar[str] = "auth_failed"
+
+    platform: Optional[str]
+    status: Optional[int]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        platform: Optional[str] = None,
+        status: Optional[int] = None,
+    ) -> None:
+        """Creates the exception; ``platform`` and ``status`` describe the refusal."""
+        super().__init__(message, code)
+        self.platform = platform
+        self.status = status
+
+
+class ConfigError(NexusError, ValueError):
+    """A connector's settings are not usable (a missing key, ``page_size=0``, a URL that is
+    not one, HTTP Basic over plain HTTP, ...). Raised when the connector is created.
+
+    Attributes:
+        platform: The platform being configured.
+    """
+
+    default_code: ClassVar[str] = "invalid_config"
+
+    platform: Optional[str]
+
+    def __init__(
+        self, message: str, code: Optional[str] = None, *, platform: Optional[str] = None
+    ) -> None:
+        """Creates the exception for a configuration of ``platform``."""
+        super().__init__(message, code)
+        self.platform = platform
+
+
+class RateLimitedError(NexusError):
+    """The store's rate limit was hit and the retries ran out. Also available as
+    ``nexus.RateLimited``.
+
+    Attributes:
+        platform: The platform.
+        retry_after: How long the store asked to wait, in seconds, if it said.
+    """
+
+    default_code: ClassVar[str] = "rate_limited"
+
+    platform: Optional[str]
+    retry_after: Optional[float]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        platform: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        """Creates the exception; ``retry_after`` is the wait the store asked for."""
+        super().__init__(message, code)
+        self.platform = platform
+        self.retry_after = retry_after
+
+
+RateLimited = RateLimitedError
+"""The name the issue tracker and the other bindings use for :class:`RateLimitedError`."""
+
+
+class PlatformError(NexusError):
+    """The store answered with an error that is not about credentials or rate (a 404, a
+    500 that retries did not get past, ...).
+
+    Attributes:
+        platform: The platform.
+        status: The HTTP status.
+        platform_code: The platform's own error code (``"woocommerce_rest_invalid_id"``),
+            when it sent one.
+    """
+
+    default_code: ClassVar[str] = "platform_error"
+
+    platform: Optional[str]
+    status: Optional[int]
+    platform_code: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        platform: Optional[str] = None,
+        status: Optional[int] = None,
+        platform_code: Optional[str] = None,
+    ) -> None:
+        """Creates the exception for the store's answer."""
+        super().__init__(message, code)
+        self.platform = platform
+        self.status = status
+        self.platform_code = platform_code
+
+
+class NetworkError(NexusError, ConnectionError):
+    """The store could not be reached or the connection broke (after the retries).
+
+    Attributes:
+        platform: The platform.
+    """
+
+    default_code: ClassVar[str] = "network_error"
+
+    platform: Optional[str]
+
+    def __init__(
+        self, message: str, code: Optional[str] = None, *, platform: Optional[str] = None
+    ) -> None:
+        """Creates the exception for a request to ``platform``."""
+        super().__init__(message, code)
+        self.platform = platform
+
+
+class NexusTimeoutError(NexusError, TimeoutError):
+    """The store did not answer in time (after the retries). Also a builtin
+    :class:`TimeoutError`.
+
+    Attributes:
+        platform: The platform.
+        timeout: The time allowed for one request, in seconds.
+    """
+
+    default_code: ClassVar[str] = "timeout"
+
+    platform: Optional[str]
+    timeout: Optional[float]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        platform: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        """Creates the exception; ``timeout`` is the time that was allowed."""
+        super().__init__(message, code)
+        self.platform = platform
+        self.timeout = timeout
+
+
+class InvalidPageError(NexusError):
+    """The store sent a page that is not its JSON (an HTML error page served with status
+    200, a body cut short), and fetching it again did not help.
+
+    Attributes:
+        platform: The platform.
+        status: The HTTP status the page came with.
+    """
+
+    default_code: ClassVar[str] = "invalid_page"
+
+    platform: Optional[str]
+    status: Optional[int]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        platform: Optional[str] = None,
+        status: Optional[int] = None,
+    ) -> None:
+        """Creates the exception for a page of ``platform``."""
+        super().__init__(message, code)
+        self.platform = platform
+        self.status = status
+
+
+class CursorStuckError(NexusError):
+    """Pagination stopped advancing: the store sent back a position already read. The read
+    stops instead of looping forever.
+
+    Attributes:
+        platform: The platform.
+        entity: The entity being read (``"orders"``, ...).
+        position: Where it stopped.
+    """
+
+    default_code: ClassVar[str] = "cursor_stuck"
+
+    platform: Optional[str]
+    entity: Optional[str]
+    position: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        platform: Optional[str] = None,
+        entity: Optional[str] = None,
+        position: Optional[str] = None,
+    ) -> None:
+        """Creates the exception for a read of ``entity`` stuck at ``position``."""
+        super().__init__(message, code)
+        self.platform = platform
+        self.entity = entity
+        self.position = position
 
 
 class InvalidArgumentError(NexusError, ValueError):

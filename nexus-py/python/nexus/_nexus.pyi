@@ -3,7 +3,17 @@
 Checked against the compiled module by ``python -m mypy.stubtest nexus``.
 """
 
-__all__ = ["json_schema", "map_json", "verify_webhook", "__version__"]
+from typing import final
+
+__all__ = [
+    "_Connector",
+    "_FakeStore",
+    "_PageIter",
+    "json_schema",
+    "map_json",
+    "verify_webhook",
+    "__version__",
+]
 
 __version__: str
 
@@ -48,3 +58,151 @@ def verify_webhook(
 
     Returns ``(topic, entity, event, source, delivery_id, deleted_id, records, errors)``.
     """
+
+# --- Connectors (wrapped by nexus.WooCommerce, nexus.Shopify, nexus.Magento) ---
+
+_ErrorTuple = tuple[int | None, str | None, str, str, str]
+
+_PageTuple = tuple[str, int, list[_ErrorTuple], tuple[str, str] | None, int | None, int, int]
+"""One page: records' JSON text, their count, the mapping errors, the checkpoint
+``(updated_at, id)``, the total the store announced, duplicates dropped, the page number."""
+
+@final
+class _Connector:
+    """A connector to one store (private: use ``nexus.WooCommerce``, ``nexus.Shopify`` or
+    ``nexus.Magento``)."""
+
+    @staticmethod
+    def woocommerce(
+        url: str,
+        *,
+        consumer_key: str,
+        consumer_secret: str,
+        auth: str = "auto",
+        allow_basic_over_http: bool = False,
+        store: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        requests_per_minute: int | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_attempts: int | None = None,
+        user_agent: str | None = None,
+    ) -> _Connector:
+        """A WooCommerce connector."""
+
+    @staticmethod
+    def shopify(
+        shop: str,
+        *,
+        access_token: str,
+        api_version: str | None = None,
+        store: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        bucket: tuple[int, float, int] | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_attempts: int | None = None,
+        user_agent: str | None = None,
+    ) -> _Connector:
+        """A Shopify connector."""
+
+    @staticmethod
+    def magento(
+        url: str,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+        allow_plain_http: bool = False,
+        store_code: str | None = None,
+        store: str | None = None,
+        currency: str | None = None,
+        page_size: int | None = None,
+        requests_per_minute: int | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_attempts: int | None = None,
+        user_agent: str | None = None,
+    ) -> _Connector:
+        """A Magento 2 connector."""
+
+    @property
+    def platform(self) -> str:
+        """The platform's name."""
+
+    def check(self) -> tuple[str, str | None, str | None, str | None, str | None, str | None]:
+        """``(platform, name, currency, timezone, api_version, platform_version)``."""
+
+    def capabilities(self) -> tuple[list[str], str, int, int, bool]:
+        """``(entities, incremental_field, max_page_size, default_page_size, sees_deletes)``."""
+
+    def pages(
+        self,
+        entity: str,
+        *,
+        since: tuple[str, str] | None = None,
+        overlap: float = 300.0,
+        until: str | None = None,
+    ) -> _PageIter:
+        """Starts a read; ``since`` is ``(updated_at, id)`` in RFC 3339, ``until`` RFC 3339."""
+
+    def tombstones(self, entity: str, since: str | None = None) -> list[tuple[str, str, str]]:
+        """``(entity, id, deleted_at)`` of records deleted since ``since`` (RFC 3339)."""
+
+@final
+class _PageIter:
+    """One read in progress (private)."""
+
+    def __iter__(self) -> _PageIter: ...
+    def __next__(self) -> _PageTuple:
+        """The next page, fetched with the GIL released."""
+
+# --- Fake stores (wrapped by nexus.testing.FakeStore) ---
+
+@final
+class _FakeStore:
+    """A fake store on 127.0.0.1 (private: use ``nexus.testing.FakeStore``)."""
+
+    def __new__(
+        cls,
+        platform: str,
+        *,
+        orders: int = 250,
+        customers: int = 60,
+        products: int = 40,
+        seed: int = 7,
+        rate_per_minute: int | None = None,
+        shopify_bucket: bool = False,
+        faults: dict[int, str] | None = None,
+    ) -> _FakeStore: ...
+    @property
+    def platform(self) -> str:
+        """The platform served."""
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+    def credentials(self) -> dict[str, str]:
+        """The credentials the store accepts, by name."""
+    def ids(self, entity: str) -> set[str]:
+        """The ids of every record of ``entity``."""
+    def mutate(self, modify: int, insert: int = 0) -> set[str]:
+        """Modifies and inserts orders; returns their ids."""
+    def delete(self, entity: str, n: int) -> set[str]:
+        """Deletes ``n`` records of ``entity``; returns their ids."""
+    def stats(self) -> dict[str, int]:
+        """``requests``, ``rate_limited``, ``auth_failures``, ``tokens_issued``."""
+    def set_faults(self, faults: dict[int, str]) -> None:
+        """Replaces the faults to inject, counted from the next request."""
+    def expire_tokens(self) -> None:
+        """Expires every Magento admin token issued so far."""
+    def close(self) -> None:
+        """Stops the store."""
