@@ -57,6 +57,43 @@ pub enum Fault {
     Drop,
 }
 
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    /// Reads a fault as the bindings spell it: an HTTP status (`"503"`), `"429"` or
+    /// `"429:<seconds>"` (a rate-limit answer with that `Retry-After`, 1 s by default),
+    /// `"html"`, `"truncated"`, `"drop"`, or `"slow"` / `"slow:<seconds>"` (the answer after
+    /// that delay, 2 s by default).
+    fn from_str(text: &str) -> Result<Fault, String> {
+        let bad = || {
+            format!(
+                "unknown fault {text:?}: expected an HTTP status such as \"503\", \"429\" or \
+                 \"429:<seconds>\", \"html\", \"truncated\", \"drop\", \"slow\" or \"slow:<seconds>\""
+            )
+        };
+        let lower = text.trim().to_ascii_lowercase();
+        let (name, arg) = match lower.split_once(':') {
+            Some((n, a)) => (n, Some(a.trim().parse::<f64>().map_err(|_| bad())?)),
+            None => (lower.as_str(), None),
+        };
+        if arg.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+            return Err(bad());
+        }
+        Ok(match (name, arg) {
+            ("html", None) => Fault::Html,
+            ("truncated", None) => Fault::Truncated,
+            ("drop", None) => Fault::Drop,
+            ("slow", secs) => Fault::Slow(Duration::from_secs_f64(secs.unwrap_or(2.0))),
+            ("429", secs) => Fault::RateLimited(secs.unwrap_or(1.0)),
+            (status, None) => match status.parse::<u16>() {
+                Ok(s @ 400..=599) => Fault::Status(s),
+                _ => return Err(bad()),
+            },
+            _ => return Err(bad()),
+        })
+    }
+}
+
 /// The store's own rate limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FakeRate {
@@ -341,4 +378,20 @@ impl Drop for FakeStore {
 /// Shared state behind a mutex that a panic in a handler must not make unusable.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_from_text() {
+        assert_eq!("503".parse(), Ok(Fault::Status(503)));
+        assert_eq!("429:0.5".parse(), Ok(Fault::RateLimited(0.5)));
+        assert_eq!(" HTML ".parse(), Ok(Fault::Html));
+        assert_eq!("slow".parse(), Ok(Fault::Slow(Duration::from_secs(2))));
+        for bad in ["200", "html:1", "slow:-1", "boom", "429:x"] {
+            assert!(bad.parse::<Fault>().is_err(), "{bad}");
+        }
+    }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -12,36 +11,11 @@ use nexus_core::Error;
 use nexus_core::model::{EntityKind, PlatformKind};
 use nexus_fake::{FakeConfig, FakeRate, FakeStore, Fault, Sizes};
 
-/// Reads a fault as Python spells it: an HTTP status (`"503"`), `"429"` or `"429:<seconds>"`
-/// (a rate-limit answer with that `Retry-After`, 1 s by default), `"html"`, `"truncated"`,
-/// `"drop"`, or `"slow"` / `"slow:<seconds>"` (the answer after that delay, 2 s by default).
+/// Reads a fault as Python spells it (see `Fault`'s `FromStr` in nexus-fake).
 fn parse_fault(text: &str) -> Result<Fault, Error> {
-    let bad = || Error::InvalidArgument {
+    text.parse().map_err(|message| Error::InvalidArgument {
         name: "faults",
-        message: format!(
-            "unknown fault {text:?}: expected an HTTP status such as \"503\", \"429\" or \
-             \"429:<seconds>\", \"html\", \"truncated\", \"drop\", \"slow\" or \"slow:<seconds>\""
-        ),
-    };
-    let text = text.trim().to_ascii_lowercase();
-    let (name, arg) = match text.split_once(':') {
-        Some((n, a)) => (n, Some(a.trim().parse::<f64>().map_err(|_| bad())?)),
-        None => (text.as_str(), None),
-    };
-    if arg.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
-        return Err(bad());
-    }
-    Ok(match (name, arg) {
-        ("html", None) => Fault::Html,
-        ("truncated", None) => Fault::Truncated,
-        ("drop", None) => Fault::Drop,
-        ("slow", secs) => Fault::Slow(Duration::from_secs_f64(secs.unwrap_or(2.0))),
-        ("429", secs) => Fault::RateLimited(secs.unwrap_or(1.0)),
-        (status, None) => match status.parse::<u16>() {
-            Ok(s @ 400..=599) => Fault::Status(s),
-            _ => return Err(bad()),
-        },
-        _ => return Err(bad()),
+        message,
     })
 }
 
