@@ -835,6 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.FakeStore = nativeBinding.FakeStore
+module.exports.Magento = nativeBinding.Magento
+module.exports.PageStream = nativeBinding.PageStream
+module.exports.Shopify = nativeBinding.Shopify
+module.exports.WooCommerce = nativeBinding.WooCommerce
 module.exports.jsonSchema = nativeBinding.jsonSchema
 module.exports.mapCustomers = nativeBinding.mapCustomers
 module.exports.mapOrders = nativeBinding.mapOrders

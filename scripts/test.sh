@@ -58,7 +58,8 @@ step "Node addon (napi, dev profile), node:test and tsc"
 generated="$CARGO_TARGET_DIR/node-generated"
 mkdir -p "$generated" && cp nexus-node/index.js nexus-node/index.d.ts "$generated/"
 (cd nexus-node && npm run --silent build && npm test && npm run --silent typecheck \
-    && node scripts/gen-types.mjs --check && node examples/map_fixtures.mjs > /dev/null)
+    && node scripts/gen-types.mjs --check && node examples/map_fixtures.mjs > /dev/null \
+    && node examples/fake_store_read.mjs > /dev/null)
 for f in index.js index.d.ts; do
     cmp -s "$generated/$f" "nexus-node/$f" \
         || { echo "nexus-node/$f was out of date (napi build regenerated it): commit it"; exit 1; }

@@ -5,6 +5,10 @@
 import { readFileSync } from 'node:fs'
 
 import {
+  FakeStore,
+  Magento,
+  Shopify,
+  WooCommerce,
   jsonSchema,
   mapCustomers,
   mapOrders,
@@ -14,7 +18,10 @@ import {
   mapVariants,
   verifyWebhook,
   version,
+  type Capabilities,
+  type Checkpoint,
   type Customer,
+  type FakeStats,
   type MapOptions,
   type MappingError,
   type MappingResult,
@@ -22,11 +29,19 @@ import {
   type NexusRecord,
   type Order,
   type OrderStatus,
+  type Page,
+  type PageStream,
+  type PageIterator,
   type PlatformKind,
   type Product,
+  type ReadEntity,
+  type ReadResult,
   type Refund,
+  type StoreInfo,
+  type Tombstone,
   type Transaction,
   type Variant,
+  type WooCommerceOptions,
 } from '../index.js'
 
 const buf: Buffer = readFileSync('orders.json')
@@ -87,3 +102,70 @@ const topic: string = hook.topic
 const deleted: string | null = hook.deletedId
 void topic
 void deleted
+
+// Connectors and fake stores: the records of a read are typed by the entity asked for.
+
+async function connectors(): Promise<void> {
+  const fake = new FakeStore('woocommerce', { orders: 50, faults: { 3: '503', 5: 'html', 7: 'slow:0.5' } })
+  const url: string = fake.url
+  const key: string = fake.credentials.consumerKey
+  const woo = new WooCommerce({ url, consumerKey: key, consumerSecret: 'cs', pageSize: 50, timeoutMs: 5_000 })
+  const shopify = new Shopify({ shop: 'my-shop', accessToken: 'shpat_x', bucket: { capacity: 400, leakPerSecond: 20 } })
+  const magento = new Magento({ url: 'https://m.example', username: 'admin', password: 'pw', storeCode: 'default' })
+  const info: StoreInfo = await woo.check()
+  const platform: PlatformKind = info.platform
+  const caps: Capabilities = shopify.capabilities()
+  const entities: ReadEntity[] = caps.entities
+
+  let checkpoint: Checkpoint | null = null
+  for await (const page of woo.pages('orders', { overlapSeconds: 0 })) {
+    const orders: Order[] = page.records
+    const problems: MappingError[] = page.errors
+    const total: number | null = page.total
+    checkpoint = page.checkpoint ?? checkpoint
+    void orders, problems, total
+  }
+  const stream: PageIterator<Customer> = magento.pages('customers', { since: checkpoint, until: '2030-01-01T00:00:00Z' })
+  const first: IteratorResult<Page<Customer>, undefined> = await stream.next()
+  if (!first.done) {
+    const customers: Customer[] = first.value.records
+    void customers
+  }
+  const changes: ReadResult<Product> = await woo.read('products', { since: '2024-01-01T00:00:00Z', maxPages: 3 })
+  const resume: Checkpoint | null = changes.checkpoint
+  const stones: Tombstone[] = await shopify.tombstones('orders', '2024-01-01T00:00:00Z')
+  const connector: WooCommerce | Shopify | Magento = fake.connector({ pageSize: 10 })
+  const refunds: Refund[] = (await connector.read('refunds')).records
+  const changed: string[] = fake.mutate(3, 2)
+  const stats: FakeStats = fake.stats()
+  fake.close()
+
+  // @ts-expect-error: the records of a read of orders are orders
+  const notCustomers: Customer[] = (await woo.read('orders')).records
+
+  // @ts-expect-error: not an entity a connector reads
+  woo.pages('transactions')
+
+  // @ts-expect-error: a misspelt option
+  const misspelt: WooCommerceOptions = { url, consumerKey: key, consumerSecret: 'cs', pagesize: 10 }
+
+  // @ts-expect-error: the consumer secret is required
+  new WooCommerce({ url, consumerKey: key })
+
+  // @ts-expect-error: a checkpoint is an object or an ISO string, not a number
+  woo.read('orders', { since: 1_700_000_000 })
+
+  // @ts-expect-error: not a fault
+  new FakeStore('shopify', { faults: { 1: 'explode' } })
+
+  void platform, entities, resume, stones, refunds, changed, stats, notCustomers, misspelt
+}
+void connectors
+
+// The native stream behind pages() is async-iterable as it is declared.
+async function stream(s: PageStream): Promise<number> {
+  let n = 0
+  for await (const page of s) n += page.records.length
+  return n
+}
+void stream

@@ -6,6 +6,13 @@
 //! each object property by property through N-API). Errors become JavaScript `Error`s
 //! whose `code` is [`nexus_core::Error::code`]; [`IntoJsError`] is the one place where
 //! that happens.
+//!
+//! The connectors (`WooCommerce`, `Shopify`, `Magento`) are in [`connectors`], the fake
+//! stores in [`fake`]; their network calls return Promises through [`promise::promise`].
+
+mod connectors;
+mod fake;
+mod promise;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -26,6 +33,9 @@ pub enum ErrorCode {
     Core(&'static str),
     /// A failure of the JavaScript engine itself (napi's status name).
     Engine(Status),
+    /// A failure of the addon's own objects: `"closed"` (a closed fake store), `"io_error"`
+    /// (a fake store that could not start).
+    Addon(&'static str),
 }
 
 impl AsRef<str> for ErrorCode {
@@ -33,6 +43,7 @@ impl AsRef<str> for ErrorCode {
         match self {
             ErrorCode::Core(code) => code,
             ErrorCode::Engine(status) => status.as_ref(),
+            ErrorCode::Addon(code) => code,
         }
     }
 }

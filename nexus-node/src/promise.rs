@@ -1,0 +1,47 @@
+//! [`promise`]: the one helper every network call from JavaScript goes through.
+//!
+//! The connectors' futures run on napi's tokio runtime (one per process, started on first
+//! use; its threads never keep Node's event loop alive). The JavaScript side gets a
+//! Promise, settled on the JavaScript thread: resolved with the value `convert` builds, or
+//! rejected with the same `Error` (with its stable `code`) that a synchronous call throws.
+
+use std::future::Future;
+
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue, Unknown};
+use napi::{Env, JsError};
+
+use crate::{ErrorCode, IntoJsError, JsResultExt, Result};
+
+/// Runs `future` on the runtime and returns a Promise of what `convert` makes of its output.
+pub(crate) fn promise<'env, T, V, F, C>(
+    env: &'env Env,
+    future: F,
+    convert: C,
+) -> Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    V: ToNapiValue,
+    F: Future<Output = std::result::Result<T, nexus_core::Error>> + Send + 'static,
+    C: FnOnce(&'env Env, T) -> Result<V> + 'static,
+{
+    env.spawn_future_with_callback(
+        async move { Ok::<_, napi::Error>(future.await) },
+        move |env, outcome| {
+            outcome
+                .map_err(IntoJsError::into_js)
+                .and_then(|value| convert(env, value))
+                .map_err(|e| rejection(env, e))
+        },
+    )
+    .js()
+}
+
+/// The JavaScript `Error` for `error`, wrapped so that napi rejects the Promise with it as
+/// it is: napi's own rejections only know its fixed status names, not the core's codes.
+fn rejection(env: &Env, error: napi::Error<ErrorCode>) -> napi::Error {
+    // SAFETY: called by napi on the JavaScript thread of `env`, in a handle scope.
+    unsafe {
+        let value = JsError::from(error).into_value(env.raw());
+        napi::Error::from(Unknown::from_raw_unchecked(env.raw(), value))
+    }
+}
