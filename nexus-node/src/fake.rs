@@ -25,7 +25,8 @@ fn invalid(name: &'static str, message: String) -> Error {
 /// Reads a fault as the bindings spell it (`"503"`, `"429:0.5"`, `"html"`, `"truncated"`,
 /// `"drop"`, `"slow:2"`; see `Fault`'s `FromStr` in nexus-fake), as the Python binding does.
 fn parse_fault(text: &str) -> std::result::Result<Fault, Error> {
-    text.parse().map_err(|message: String| invalid("faults", message))
+    text.parse()
+        .map_err(|message: String| invalid("faults", message))
 }
 
 /// Faults by request number, as JavaScript gives them: `{ 3: '503', 5: 'html' }`.
