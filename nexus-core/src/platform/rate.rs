@@ -180,8 +180,9 @@ mod tests {
             leak_per_second: 2.0,
             reserve: 0,
         });
-        small.observe_bucket(1, 10, t0);
-        let waits: Vec<Duration> = (0..10).map(|_| small.reserve(t0)).collect();
+        let t1 = Instant::now();
+        small.observe_bucket(1, 10, t1);
+        let waits: Vec<Duration> = (0..10).map(|_| small.reserve(t1)).collect();
         assert_eq!(waits[8], Duration::ZERO);
         assert!(waits[9] > Duration::ZERO, "{waits:?}");
         let u = Limiter::new(RateLimit::Unlimited);
