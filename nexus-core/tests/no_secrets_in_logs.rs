@@ -83,6 +83,31 @@ fn credentials_never_reach_the_logs() {
                 .build()
                 .unwrap();
             let _ = wrong.check().await;
+
+            let mg = FakeStore::start(PlatformKind::Magento, FakeConfig::default())
+                .await
+                .unwrap();
+            let c = mg.credentials();
+            mg.set_faults([(3, Fault::Status(503))]);
+            let admin = nexus_core::platform::Magento::builder(mg.url())
+                .admin_credentials(c.username.as_str(), c.password.as_str())
+                .allow_plain_http(true)
+                .http(fakes::quick_http())
+                .build()
+                .unwrap();
+            read_all::<Order>(&admin, None, &ReadOptions::default())
+                .await
+                .unwrap();
+            let oauth = nexus_core::platform::Magento::builder(mg.url())
+                .oauth1(
+                    c.oauth_consumer_key.as_str(),
+                    c.oauth_consumer_secret.as_str(),
+                    c.oauth_token.as_str(),
+                    "mg_wrong_token_secret_5",
+                )
+                .build()
+                .unwrap();
+            let _ = oauth.check().await;
         })
     }
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -98,6 +123,10 @@ fn credentials_never_reach_the_logs() {
         "cs_bad_one",
         "shpat_fake_token_0123456789",
         "shpat_wrong_one_77",
+        "fake-admin-password-1",
+        "mg_consumer_secret_0123456789",
+        "mg_token_secret_0123456789",
+        "mg_wrong_token_secret_5",
         "oauth_signature=",
         "Basic ",
     ] {
