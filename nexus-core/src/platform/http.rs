@@ -284,6 +284,26 @@ pub(crate) fn parse_call_limit(v: &str) -> Option<(u32, u32)> {
     Some((used.trim().parse().ok()?, cap.trim().parse().ok()?))
 }
 
+/// Parses a store address a builder was given: an http or https URL with a host, its query
+/// and fragment dropped. `what` names the address in errors ("the store URL").
+pub(crate) fn site_url(platform: PlatformKind, what: &str, text: &str) -> Result<url::Url> {
+    let config = |message: String| Error::Config { platform, message };
+    let mut site =
+        url::Url::parse(text.trim()).map_err(|e| config(format!("{what} is not a URL ({e})")))?;
+    if !matches!(site.scheme(), "http" | "https") {
+        return Err(config(format!(
+            "{what} must be http or https, not {}",
+            site.scheme()
+        )));
+    }
+    if site.host_str().is_none() {
+        return Err(config(format!("{what} has no host")));
+    }
+    site.set_query(None);
+    site.set_fragment(None);
+    Ok(site)
+}
+
 /// The start of a body, for error messages.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(160)]);

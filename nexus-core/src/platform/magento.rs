@@ -34,18 +34,17 @@
 //!   become typed errors with the parameters put in: [`Error::Auth`] for 401,
 //!   [`Error::Platform`] otherwise. No credential reaches `Debug` output, logs or errors.
 
-use std::cmp::Ordering;
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{HttpClient, HttpOptions, Request, Response, check_json, snippet};
+use super::http::{HttpClient, HttpOptions, Request, Response, check_json, site_url, snippet};
 use super::oauth1::{self, SignatureMethod};
 use super::rate::RateLimit;
-use super::{Capabilities, Page, PageToken, Platform, ReadWindow, Secret, StoreInfo, SyncCursor};
+use super::{
+    Capabilities, Page, PageToken, Platform, ReadWindow, Secret, StoreInfo, StoreLabel, SyncCursor,
+};
 use crate::error::{Error, Result};
 use crate::mapping::Mapper;
 use crate::model::{Currency, EntityKind, PlatformKind, Timestamp};
@@ -210,19 +209,7 @@ impl MagentoBuilder {
             platform: PLATFORM,
             message,
         };
-        let mut site = url::Url::parse(self.url.trim())
-            .map_err(|e| config(format!("the store URL is not a URL ({e})")))?;
-        if !matches!(site.scheme(), "http" | "https") {
-            return Err(config(format!(
-                "the store URL must be http or https, not {}",
-                site.scheme()
-            )));
-        }
-        if site.host_str().is_none() {
-            return Err(config("the store URL has no host".into()));
-        }
-        site.set_query(None);
-        site.set_fragment(None);
+        let mut site = site_url(PLATFORM, "the store URL", &self.url)?;
         let _ = site.set_username("");
         let _ = site.set_password(None);
         // The site, without any `/rest/<code>/V1` the URL was given with.
@@ -340,8 +327,7 @@ impl MagentoBuilder {
             credentials,
             admin_token: tokio::sync::Mutex::new(None),
             http,
-            store: self.store,
-            currency: Mutex::new(self.currency),
+            label: StoreLabel::new(PLATFORM, self.store, self.currency),
             page_size: self.page_size,
         })
     }
@@ -358,8 +344,7 @@ pub struct Magento {
     /// is fetched, so concurrent reads fetch it once.
     admin_token: tokio::sync::Mutex<Option<Secret>>,
     http: HttpClient,
-    store: String,
-    currency: Mutex<Option<Currency>>,
+    label: StoreLabel,
     page_size: u32,
 }
 
@@ -384,29 +369,7 @@ struct Stamp {
 }
 
 fn id_text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// Ids compared as the store sorts them: numerically when both are numbers.
-fn cmp_ids(a: &str, b: &str) -> Ordering {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    if digits(a) && digits(b) {
-        let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    } else {
-        a.cmp(b)
-    }
-}
-
-/// Keyset positions compared as the store sorts them (`updated_at`, then the id).
-fn cmp_cursors(a: &SyncCursor, b: &SyncCursor) -> Ordering {
-    a.updated_at
-        .cmp(&b.updated_at)
-        .then_with(|| cmp_ids(&a.id, &b.id))
+    super::id_text(v?).filter(|s| !s.is_empty())
 }
 
 /// A time as Magento's filters take it: `YYYY-MM-DD HH:MM:SS`, UTC, whole seconds.
@@ -794,11 +757,7 @@ impl Platform for Magento {
     }
 
     fn mapper(&self) -> Mapper {
-        let mut m = Mapper::new(PLATFORM).store(self.store.clone());
-        if let Some(c) = self.currency.lock().ok().and_then(|c| *c) {
-            m = m.currency(c);
-        }
-        m
+        self.label.mapper()
     }
 
     async fn check(&self) -> Result<StoreInfo> {
@@ -819,11 +778,7 @@ impl Platform for Magento {
         let currency = config["base_currency_code"]
             .as_str()
             .and_then(Currency::new);
-        if let Some(c) = currency {
-            if let Ok(mut slot) = self.currency.lock() {
-                slot.get_or_insert(c);
-            }
-        }
+        self.label.learn_currency(currency);
         Ok(StoreInfo {
             platform: PLATFORM,
             name: config["code"]
@@ -888,11 +843,7 @@ impl Platform for Magento {
         if let Some(after) = after {
             // Every record of a keyset page comes after the last one seen; one that does
             // not means the store ignored the filters (or served a page again).
-            if let Some(back) = items
-                .iter()
-                .filter_map(cursor)
-                .find(|c| cmp_cursors(c, after) != Ordering::Greater)
-            {
+            if let Some(back) = items.iter().filter_map(cursor).find(|c| c <= after) {
                 return Err(Error::CursorStuck {
                     platform: PLATFORM,
                     entity,
@@ -1096,13 +1047,6 @@ mod tests {
         assert_eq!(get("searchCriteria[pageSize]"), Some("50"));
         let first = keyset_criteria(&window, None, 50);
         assert!(first.iter().all(|(k, _)| !k.contains("[1][filters]")));
-    }
-
-    #[test]
-    fn ids_compare_as_numbers() {
-        assert_eq!(cmp_ids("99", "100"), Ordering::Less);
-        assert_eq!(cmp_ids("100", "100"), Ordering::Equal);
-        assert_eq!(cmp_ids("b", "a"), Ordering::Greater);
     }
 
     #[test]

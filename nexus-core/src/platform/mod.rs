@@ -201,6 +201,50 @@ pub struct Page {
     pub ordered: bool,
 }
 
+/// A record id as text, when the JSON holds a number or a string.
+fn id_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// What a connector stamps on its records: the store's name in Nexus and the currency for
+/// payloads without one (configured, or learnt from the store by `check()`).
+#[derive(Debug)]
+struct StoreLabel {
+    platform: PlatformKind,
+    name: String,
+    currency: std::sync::Mutex<Option<Currency>>,
+}
+
+impl StoreLabel {
+    fn new(platform: PlatformKind, name: String, currency: Option<Currency>) -> Self {
+        StoreLabel {
+            platform,
+            name,
+            currency: std::sync::Mutex::new(currency),
+        }
+    }
+
+    /// A mapper for the store's payloads.
+    fn mapper(&self) -> Mapper {
+        let mut m = Mapper::new(self.platform).store(self.name.clone());
+        if let Some(c) = self.currency.lock().ok().and_then(|c| *c) {
+            m = m.currency(c);
+        }
+        m
+    }
+
+    /// Takes in the currency the store reports, unless one was configured.
+    fn learn_currency(&self, currency: Option<Currency>) {
+        if let (Some(c), Ok(mut slot)) = (currency, self.currency.lock()) {
+            slot.get_or_insert(c);
+        }
+    }
+}
+
 /// A connector to one store.
 #[async_trait]
 pub trait Platform: Send + Sync + std::fmt::Debug {

@@ -16,15 +16,15 @@
 //! - **Deletions.** Orders, customers and products deleted in the store are read from the
 //!   events endpoint (`verb=destroy`) as [`Tombstone`]s.
 
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
-use super::http::{HttpClient, HttpOptions, Request, Response, check_json, snippet};
+use super::http::{HttpClient, HttpOptions, Request, Response, check_json, site_url, snippet};
 use super::rate::RateLimit;
-use super::{Capabilities, Page, PageToken, Platform, ReadWindow, Secret, StoreInfo, Tombstone};
+use super::{
+    Capabilities, Page, PageToken, Platform, ReadWindow, Secret, StoreInfo, StoreLabel, Tombstone,
+};
 use crate::error::{Error, Result};
 use crate::mapping::Mapper;
 use crate::model::{Currency, EntityKind, PlatformKind, Timestamp};
@@ -110,18 +110,8 @@ impl ShopifyBuilder {
         } else {
             format!("https://{shop}.myshopify.com")
         };
-        let mut base = url::Url::parse(&address)
-            .map_err(|e| config(format!("the shop address is not a URL ({e})")))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(config(format!(
-                "the shop address must be http or https, not {}",
-                base.scheme()
-            )));
-        }
-        let host = base
-            .host_str()
-            .ok_or_else(|| config("the shop address has no host".into()))?
-            .to_owned();
+        let mut base = site_url(PLATFORM, "the shop address", &address)?;
+        let host = base.host_str().unwrap_or_default().to_owned();
         let version = self.api_version.trim();
         let valid_version = version.len() == 7
             && version.as_bytes()[4] == b'-'
@@ -152,8 +142,6 @@ impl ShopifyBuilder {
                 "the bucket needs a capacity above its reserve and a positive leak, not {capacity}, {leak}, {reserve}"
             )));
         }
-        base.set_query(None);
-        base.set_fragment(None);
         let path = base
             .path()
             .trim_end_matches('/')
@@ -176,8 +164,7 @@ impl ShopifyBuilder {
             token,
             api_version: version.to_owned(),
             http,
-            store: self.store.unwrap_or(host),
-            currency: Mutex::new(self.currency),
+            label: StoreLabel::new(PLATFORM, self.store.unwrap_or(host), self.currency),
             page_size: self.page_size,
         })
     }
@@ -190,8 +177,7 @@ pub struct Shopify {
     token: Secret,
     api_version: String,
     http: HttpClient,
-    store: String,
-    currency: Mutex<Option<Currency>>,
+    label: StoreLabel,
     page_size: u32,
 }
 
@@ -451,11 +437,7 @@ impl Platform for Shopify {
     }
 
     fn mapper(&self) -> Mapper {
-        let mut m = Mapper::new(PLATFORM).store(self.store.clone());
-        if let Some(c) = self.currency.lock().ok().and_then(|c| *c) {
-            m = m.currency(c);
-        }
-        m
+        self.label.mapper()
     }
 
     async fn check(&self) -> Result<StoreInfo> {
@@ -467,11 +449,7 @@ impl Platform for Shopify {
                 message: format!("expected {{\"shop\": {{...}}}}: {e}"),
             })?;
         let currency = shop.shop.currency.as_deref().and_then(Currency::new);
-        if let Some(c) = currency {
-            if let Ok(mut slot) = self.currency.lock() {
-                slot.get_or_insert(c);
-            }
-        }
+        self.label.learn_currency(currency);
         Ok(StoreInfo {
             platform: PLATFORM,
             name: shop.shop.name,
@@ -549,10 +527,8 @@ impl Platform for Shopify {
                 if e.subject_type != subject {
                     continue;
                 }
-                let id = match &e.subject_id {
-                    serde_json::Value::Number(n) => n.to_string(),
-                    serde_json::Value::String(s) => s.clone(),
-                    _ => continue,
+                let Some(id) = super::id_text(&e.subject_id) else {
+                    continue;
                 };
                 let Some(at) = crate::mapping::de::parse_timestamp(&e.created_at) else {
                     continue;

@@ -162,11 +162,7 @@ pub fn verify_webhook(
     let deleted_id = if event == "delete" {
         serde_json::from_slice::<serde_json::Value>(body)
             .ok()
-            .and_then(|v| match &v["id"] {
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                serde_json::Value::String(s) => Some(s.clone()),
-                _ => None,
-            })
+            .and_then(|v| super::id_text(&v["id"]))
     } else {
         None
     };

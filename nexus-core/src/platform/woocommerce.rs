@@ -25,10 +25,12 @@ use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
 
-use super::http::{HttpClient, HttpOptions, Request, Response, check_json, snippet};
+use super::http::{HttpClient, HttpOptions, Request, Response, check_json, site_url, snippet};
 use super::oauth1::{self, SignatureMethod};
 use super::rate::RateLimit;
-use super::{Capabilities, Page, PageToken, Platform, ReadWindow, Secret, StoreInfo, SyncCursor};
+use super::{
+    Capabilities, Page, PageToken, Platform, ReadWindow, Secret, StoreInfo, StoreLabel, SyncCursor,
+};
 use crate::error::{Error, Result};
 use crate::mapping::Mapper;
 use crate::model::{Currency, EntityKind, PlatformKind, Timestamp};
@@ -123,19 +125,7 @@ impl WooCommerceBuilder {
             platform: PLATFORM,
             message,
         };
-        let mut site = url::Url::parse(self.url.trim())
-            .map_err(|e| config(format!("the store URL is not a URL ({e})")))?;
-        if !matches!(site.scheme(), "http" | "https") {
-            return Err(config(format!(
-                "the store URL must be http or https, not {}",
-                site.scheme()
-            )));
-        }
-        if site.host_str().is_none() {
-            return Err(config("the store URL has no host".into()));
-        }
-        site.set_query(None);
-        site.set_fragment(None);
+        let mut site = site_url(PLATFORM, "the store URL", &self.url)?;
         let trimmed = site
             .path()
             .trim_end_matches('/')
@@ -184,8 +174,7 @@ impl WooCommerceBuilder {
             secret,
             auth,
             http,
-            store: self.store,
-            currency: Mutex::new(self.currency),
+            label: StoreLabel::new(PLATFORM, self.store, self.currency),
             page_size: self.page_size,
             filters: Mutex::new(None),
         })
@@ -207,8 +196,7 @@ pub struct WooCommerce {
     secret: Secret,
     auth: WooAuth,
     http: HttpClient,
-    store: String,
-    currency: Mutex<Option<Currency>>,
+    label: StoreLabel,
     page_size: u32,
     filters: Mutex<Option<Filters>>,
 }
@@ -224,11 +212,7 @@ struct Stamp {
 impl Stamp {
     /// The record's id as text, when it is a number or a string.
     fn id_text(&self) -> Option<String> {
-        match &self.id {
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::String(s) => Some(s.clone()),
-            _ => None,
-        }
+        super::id_text(&self.id)
     }
 }
 
@@ -609,11 +593,7 @@ impl Platform for WooCommerce {
     }
 
     fn mapper(&self) -> Mapper {
-        let mut m = Mapper::new(PLATFORM).store(self.store.clone());
-        if let Some(c) = self.currency.lock().ok().and_then(|c| *c) {
-            m = m.currency(c);
-        }
-        m
+        self.label.mapper()
     }
 
     async fn check(&self) -> Result<StoreInfo> {
@@ -624,11 +604,7 @@ impl Platform for WooCommerce {
         let currency = status["settings"]["currency"]
             .as_str()
             .and_then(Currency::new);
-        if let Some(c) = currency {
-            if let Ok(mut slot) = self.currency.lock() {
-                slot.get_or_insert(c);
-            }
-        }
+        self.label.learn_currency(currency);
         let root = self.get("/wp-json", Vec::new(), false).await.ok();
         let root: serde_json::Value = root
             .and_then(|r| serde_json::from_slice(&r.body).ok())
