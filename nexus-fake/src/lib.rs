@@ -217,6 +217,11 @@ impl Default for Credentials {
     }
 }
 
+/// The credentials every fake store accepts, made once (the handlers check them on every
+/// request).
+pub(crate) static CREDENTIALS: std::sync::LazyLock<Credentials> =
+    std::sync::LazyLock::new(Credentials::default);
+
 /// What a fake store has seen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FakeStats {
@@ -259,7 +264,7 @@ impl FakeStore {
         Ok(FakeStore {
             platform,
             url,
-            credentials: Credentials::default(),
+            credentials: CREDENTIALS.clone(),
             shared,
             shutdown: Some(tx),
             thread: None,
@@ -284,7 +289,7 @@ impl FakeStore {
         Ok(FakeStore {
             platform,
             url,
-            credentials: Credentials::default(),
+            credentials: CREDENTIALS.clone(),
             shared,
             shutdown: Some(tx),
             thread: Some(thread),

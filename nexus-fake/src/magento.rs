@@ -402,7 +402,7 @@ fn oauth_params(header: &str) -> Vec<(String, String)> {
 }
 
 fn check_oauth(state: &mut State, req: &Req, header: &str) -> Result<(), Box<Response>> {
-    let creds = crate::Credentials::default();
+    let creds = &*crate::CREDENTIALS;
     let deny = |message: &str| Box::new(error(401, message));
     let params: Vec<(String, String)> = oauth_params(header)
         .into_iter()
@@ -496,7 +496,7 @@ fn authenticate(state: &mut State, req: &Req, route: &str) -> Result<(), Box<Res
         return Err(unauthorized(route));
     }
     let token = rest.trim();
-    if token == crate::Credentials::default().access_token {
+    if token == crate::CREDENTIALS.access_token {
         return Ok(());
     }
     let ttl = state.config.admin_token_ttl;
@@ -524,7 +524,7 @@ fn issue_admin_token(state: &mut State, req: &Req) -> Response {
             );
         }
     }
-    let creds = crate::Credentials::default();
+    let creds = &*crate::CREDENTIALS;
     if body["username"] != creds.username.as_str() || body["password"] != creds.password.as_str() {
         return error(
             401,

@@ -351,7 +351,7 @@ pub(crate) fn answer(state: &mut State, req: &Req) -> axum::response::Response {
     let Some((version, resource)) = rest.split_once('/') else {
         return error(404, "Not Found");
     };
-    let token = crate::Credentials::default().access_token;
+    let token = &crate::CREDENTIALS.access_token;
     if req.header("x-shopify-access-token") != Some(token.as_str()) {
         return error(
             401,

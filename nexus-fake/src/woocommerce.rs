@@ -93,7 +93,7 @@ fn deny(code: &str, message: &str) -> Box<axum::response::Response> {
 }
 
 fn authenticate(state: &mut State, req: &Req) -> Result<(), Box<axum::response::Response>> {
-    let creds = crate::Credentials::default();
+    let creds = &*crate::CREDENTIALS;
     if let Some(auth) = req.header("authorization") {
         let decoded = auth
             .strip_prefix("Basic ")
