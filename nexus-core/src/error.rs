@@ -208,6 +208,22 @@ pub enum Error {
         message: String,
     },
 
+    /// A rule set (a rule file or the builder) has a mistake; the error names the file,
+    /// the line and column, and the key.
+    #[error("{}{}{}", file.as_deref().map(|f| format!("{f}:")).unwrap_or_default(), line.map(|l| format!("{l}:{}: ", column.unwrap_or(1))).unwrap_or_else(|| if file.is_some() { " ".into() } else { String::new() }), if key.is_empty() { message.clone() } else { format!("{key}: {message}") })]
+    Rules {
+        /// The rule file, when the rules came from one.
+        file: Option<String>,
+        /// The line (1-based), when known.
+        line: Option<usize>,
+        /// The column (1-based), when known.
+        column: Option<usize>,
+        /// The key of the mistake (`rules.order.total_matches.tolerance`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+
     /// Pagination stopped advancing (the same cursor or the same page came back).
     #[error("{platform} pagination of {entity} stopped advancing at {position}")]
     CursorStuck {
@@ -237,6 +253,7 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::InvalidPage { .. } => "invalid_page",
             Error::CursorStuck { .. } => "cursor_stuck",
+            Error::Rules { .. } => "invalid_rules",
         }
     }
 

@@ -25,6 +25,7 @@ pub mod mapping;
 pub mod model;
 #[cfg(feature = "http")]
 pub mod platform;
+pub mod quality;
 pub mod schema;
 
 pub use error::{DataError, DataErrorKind, Error, Result};

@@ -33,7 +33,7 @@ pub(crate) fn parse_decimal(s: &str) -> Option<Decimal> {
 
 /// Reads a number's text when the value is a JSON number; what else it sees depends on
 /// the visitor that uses it.
-fn number_text<'de, A: MapAccess<'de>>(mut map: A) -> Result<String, A::Error> {
+pub(crate) fn number_text<'de, A: MapAccess<'de>>(mut map: A) -> Result<String, A::Error> {
     match map.next_key::<Cow<'de, str>>()? {
         Some(k) if k == NUMBER_TOKEN => map.next_value::<String>(),
         _ => Err(de::Error::custom("expected a decimal, got an object")),

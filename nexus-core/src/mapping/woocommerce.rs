@@ -292,10 +292,13 @@ impl RawRecord for WooOrder {
                 .ok_or_else(|| FieldError::missing(format!("line_items[{i}].quantity")))?;
             let line_subtotal = l.subtotal.or_zero();
             let line_total = l.total.or_zero();
-            // `price` is WooCommerce's total / quantity; it is absent on some older stores.
+            // `price` is WooCommerce's total / quantity, after discounts (and absent on some
+            // older stores); the unified unit price is before discounts, so a discounted
+            // line's comes from its subtotal.
             let unit_price = match l.price.0 {
+                Some(p) if line_subtotal == line_total => p,
+                _ if !quantity.is_zero() => (line_subtotal / quantity).round_dp(6).normalize(),
                 Some(p) => p,
-                None if !quantity.is_zero() => line_subtotal / quantity,
                 None => Decimal::ZERO,
             };
             subtotal += line_subtotal;

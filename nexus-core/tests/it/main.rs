@@ -6,6 +6,7 @@ mod fixtures;
 mod magento;
 mod malformed;
 mod properties;
+mod quality;
 mod schema;
 mod shopify;
 mod woo;
