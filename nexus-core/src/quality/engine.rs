@@ -436,6 +436,151 @@ impl QualityEngine {
         report::build(run, &self.rules, as_of, n, log)
     }
 
+    /// Checks (and, when `cleanse` is set, cleanses) records given as JSON in the unified
+    /// form, as the Python and Node bindings pass them: a list of records of `entity`, or,
+    /// when `entity` is `None`, an object holding lists under `orders`, `customers`,
+    /// `products`, `variants` and `refunds` (checked together, with the cross-entity rules).
+    ///
+    /// A record that is not in the unified form cannot sink its batch: it is listed in the
+    /// report's `rejected` with the path of the problem and passed through unchanged. With
+    /// `previous`, the report's trend is set against it.
+    pub fn check_json(
+        &self,
+        entity: Option<EntityKind>,
+        payload: &[u8],
+        cleanse: bool,
+        previous: Option<&QualityReport>,
+    ) -> Result<JsonCheck, crate::Error> {
+        let text = std::str::from_utf8(payload).map_err(|e| invalid_json("", e.to_string()))?;
+        let mut check = match entity {
+            Some(e) => {
+                let raws = parse_list(text, "")?;
+                let (report, records) = match e {
+                    EntityKind::Order => self.json_entity::<Order>(&raws, cleanse),
+                    EntityKind::Customer => self.json_entity::<Customer>(&raws, cleanse),
+                    EntityKind::Product => self.json_entity::<Product>(&raws, cleanse),
+                    EntityKind::Variant => self.json_entity::<Variant>(&raws, cleanse),
+                    EntityKind::Refund => self.json_entity::<Refund>(&raws, cleanse),
+                    EntityKind::Transaction => {
+                        return Err(crate::Error::InvalidArgument {
+                            name: "entity",
+                            message: "the quality engine checks orders, customers, products, variants and refunds, not transactions".into(),
+                        });
+                    }
+                };
+                JsonCheck { report, records }
+            }
+            None => self.json_dataset(text, cleanse)?,
+        };
+        if let Some(p) = previous {
+            check.report.trend = Some(self.trend(&check.report, p));
+        }
+        Ok(check)
+    }
+
+    fn json_entity<R: Checkable + serde::de::DeserializeOwned>(
+        &self,
+        raws: &[&serde_json::value::RawValue],
+        cleanse: bool,
+    ) -> (QualityReport, Option<String>) {
+        let (mut typed, positions, rejected) = parse_records::<R>(raws);
+        let mut report = if cleanse {
+            self.check_and_cleanse(&mut typed)
+        } else {
+            self.check(&typed)
+        };
+        remap(&mut report, &positions);
+        report.rejected = rejected;
+        let records = cleanse.then(|| reassemble(raws, &typed, &positions));
+        (report, records)
+    }
+
+    fn json_dataset(&self, text: &str, cleanse: bool) -> Result<JsonCheck, crate::Error> {
+        let map: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+            serde_json::from_str(text).map_err(|e| invalid_json("", e.to_string()))?;
+        let mut lists: FxHashMap<EntityKind, Vec<&serde_json::value::RawValue>> =
+            FxHashMap::default();
+        for (key, raw) in &map {
+            let e: EntityKind = key.parse()?;
+            if e == EntityKind::Transaction {
+                return Err(crate::Error::InvalidArgument {
+                    name: "records",
+                    message: "the quality engine does not check transactions".into(),
+                });
+            }
+            lists.insert(e, parse_list(raw.get(), key)?);
+        }
+        let empty = Vec::new();
+        let get = |e| lists.get(&e).unwrap_or(&empty);
+        let (orders, po, mut rej) = parse_records::<Order>(get(EntityKind::Order));
+        let (customers, pc, r2) = parse_records::<Customer>(get(EntityKind::Customer));
+        let (products, pp, r3) = parse_records::<Product>(get(EntityKind::Product));
+        let (variants, pv, r4) = parse_records::<Variant>(get(EntityKind::Variant));
+        let (refunds, pr, r5) = parse_records::<Refund>(get(EntityKind::Refund));
+        rej.extend(r2.into_iter().chain(r3).chain(r4).chain(r5));
+        let mut data = Dataset {
+            orders,
+            customers,
+            products,
+            variants,
+            refunds,
+        };
+        let mut report = if cleanse {
+            self.check_and_cleanse_dataset(&mut data)
+        } else {
+            self.check_dataset(&data)
+        };
+        // Positions are per entity: remap each entity's violations and changes.
+        for (e, pos) in [
+            (EntityKind::Order, &po),
+            (EntityKind::Customer, &pc),
+            (EntityKind::Product, &pp),
+            (EntityKind::Variant, &pv),
+            (EntityKind::Refund, &pr),
+        ] {
+            for v in report.violations.iter_mut().filter(|v| v.entity == e) {
+                v.index = pos.get(v.index).copied().unwrap_or(v.index);
+            }
+            for c in report
+                .cleansing
+                .changes
+                .iter_mut()
+                .filter(|c| c.entity == e)
+            {
+                c.index = pos.get(c.index).copied().unwrap_or(c.index);
+            }
+        }
+        report.rejected = rej;
+        let records = cleanse.then(|| {
+            let mut out = String::from("{");
+            let mut first = true;
+            for (key, raw) in &map {
+                let Ok(e) = key.parse::<EntityKind>() else {
+                    continue;
+                };
+                let raws = get(e);
+                let body = match e {
+                    EntityKind::Order => reassemble(raws, &data.orders, &po),
+                    EntityKind::Customer => reassemble(raws, &data.customers, &pc),
+                    EntityKind::Product => reassemble(raws, &data.products, &pp),
+                    EntityKind::Variant => reassemble(raws, &data.variants, &pv),
+                    EntityKind::Refund => reassemble(raws, &data.refunds, &pr),
+                    EntityKind::Transaction => raw.get().to_owned(),
+                };
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                out.push_str(&serde_json::to_string(key).unwrap_or_default());
+                out.push(':');
+                out.push_str(&body);
+            }
+            out.push('}');
+            out
+        });
+        Ok(JsonCheck { report, records })
+    }
+
     /// The trend of `current` against `previous`, on this engine's grade scale.
     pub fn trend(&self, current: &QualityReport, previous: &QualityReport) -> Trend {
         report::trend(current, previous, &self.rules.grades)
@@ -568,6 +713,123 @@ impl QualityEngine {
         }
         run.sink.src = None;
     }
+}
+
+/// What [`QualityEngine::check_json`] returns.
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    /// The report.
+    pub report: QualityReport,
+    /// When cleansing ran: the records as JSON, cleansed, in the order and shape given
+    /// (records that are not in the unified form unchanged).
+    pub records: Option<String>,
+}
+
+fn invalid_json(path: &str, message: String) -> crate::Error {
+    crate::DataError {
+        index: None,
+        id: None,
+        kind: crate::DataErrorKind::InvalidJson,
+        path: path.to_owned(),
+        message,
+    }
+    .into()
+}
+
+/// A JSON list of records, or one record (an object) taken as a list of one.
+fn parse_list<'t>(
+    text: &'t str,
+    path: &str,
+) -> Result<Vec<&'t serde_json::value::RawValue>, crate::Error> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let one: &serde_json::value::RawValue =
+            serde_json::from_str(text).map_err(|e| invalid_json(path, e.to_string()))?;
+        return Ok(vec![one]);
+    }
+    serde_json::from_str(text).map_err(|e| {
+        let message = if trimmed.starts_with('[') {
+            e.to_string()
+        } else {
+            format!("expected a list of records in the unified form: {e}")
+        };
+        invalid_json(path, message)
+    })
+}
+
+/// Parses each record on its own; a record that is not in the unified form is rejected
+/// with the path of its problem.
+fn parse_records<R: Checkable + serde::de::DeserializeOwned>(
+    raws: &[&serde_json::value::RawValue],
+) -> (Vec<R>, Vec<usize>, Vec<super::Rejected>) {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        source: Option<IdSource>,
+    }
+    #[derive(serde::Deserialize)]
+    struct IdSource {
+        id: Option<String>,
+    }
+    let mut typed = Vec::with_capacity(raws.len());
+    let mut positions = Vec::with_capacity(raws.len());
+    let mut rejected = Vec::new();
+    for (i, raw) in raws.iter().enumerate() {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        match serde_path_to_error::deserialize::<_, R>(&mut de) {
+            Ok(r) => {
+                typed.push(r);
+                positions.push(i);
+            }
+            Err(e) => {
+                let record_id = serde_json::from_str::<Id>(raw.get())
+                    .ok()
+                    .and_then(|x| x.source)
+                    .and_then(|s| s.id);
+                rejected.push(super::Rejected {
+                    entity: R::ENTITY,
+                    index: i,
+                    record_id,
+                    path: e.path().to_string(),
+                    message: e.into_inner().to_string(),
+                });
+            }
+        }
+    }
+    (typed, positions, rejected)
+}
+
+fn remap(report: &mut QualityReport, positions: &[usize]) {
+    for v in &mut report.violations {
+        v.index = positions.get(v.index).copied().unwrap_or(v.index);
+    }
+    for c in &mut report.cleansing.changes {
+        c.index = positions.get(c.index).copied().unwrap_or(c.index);
+    }
+}
+
+/// The list again: the (cleansed) typed records where they were, rejected ones unchanged.
+fn reassemble<R: Serialize>(
+    raws: &[&serde_json::value::RawValue],
+    typed: &[R],
+    positions: &[usize],
+) -> String {
+    let mut out = String::from("[");
+    let mut next = 0;
+    for (i, raw) in raws.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if positions.get(next) == Some(&i) {
+            out.push_str(
+                &serde_json::to_string(&typed[next]).unwrap_or_else(|_| raw.get().to_owned()),
+            );
+            next += 1;
+        } else {
+            out.push_str(raw.get());
+        }
+    }
+    out.push(']');
+    out
 }
 
 fn check_name(c: &super::FieldCheck) -> &'static str {

@@ -313,6 +313,29 @@ pub(crate) fn render(r: &QualityReport) -> String {
         h.push_str("</section>");
     }
 
+    if !r.rejected.is_empty() {
+        let _ = write!(
+            h,
+            "<section><h2>Records not checked</h2><p>{} records are not in the unified form, so no rule could check them:</p><ul>",
+            r.rejected.len()
+        );
+        for x in r.rejected.iter().take(20) {
+            let _ = write!(
+                h,
+                "<li>{} at position {} {}: <code>{}</code> {}</li>",
+                esc(x.entity.as_str()),
+                x.index,
+                x.record_id
+                    .as_deref()
+                    .map(|id| format!("(id <code>{}</code>)", esc(id)))
+                    .unwrap_or_default(),
+                esc(&x.path),
+                esc(&x.message)
+            );
+        }
+        h.push_str("</ul></section>");
+    }
+
     // Violations.
     if !r.violations.is_empty() {
         h.push_str("<section><h2>Problems, record by record</h2><table><thead><tr><th>record</th><th>field</th><th>problem</th><th>rule</th></tr></thead><tbody>");

@@ -68,9 +68,9 @@ pub use cleanse::{Change, Cleanser, CleansingLog, CleansingOptions};
 pub use config::{
     FieldCheck, FieldRule, GradeScale, RuleSet, RuleSetBuilder, RuleSummary, Weights,
 };
-pub use engine::{Checkable, Dataset, QualityEngine};
+pub use engine::{Checkable, Dataset, JsonCheck, QualityEngine};
 pub use report::{
-    DimensionScore, Example, GroupScore, QualityReport, Recommendation, RuleCount, Trend,
+    DimensionScore, Example, GroupScore, QualityReport, Recommendation, Rejected, RuleCount, Trend,
     TrendDimension, TrendRule,
 };
 

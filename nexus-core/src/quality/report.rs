@@ -187,6 +187,25 @@ pub struct QualityReport {
     pub recommendations: Vec<Recommendation>,
     /// The movement against a previous report, when one was given.
     pub trend: Option<Trend>,
+    /// Records given as JSON that are not in the unified form, so no rule could check
+    /// them (they are passed through unchanged).
+    #[serde(default)]
+    pub rejected: Vec<Rejected>,
+}
+
+/// A record given as JSON that is not in the unified form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// The kind of record it was given as.
+    pub entity: EntityKind,
+    /// Its position in the list.
+    pub index: usize,
+    /// Its id, when it has a readable `source.id`.
+    pub record_id: Option<String>,
+    /// Where in the record the problem is.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
 }
 
 fn round2(x: f64) -> f64 {
@@ -367,6 +386,7 @@ pub(crate) fn build(
         cleansing,
         recommendations,
         trend: None,
+        rejected: Vec::new(),
     }
 }
 

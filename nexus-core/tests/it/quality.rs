@@ -1029,3 +1029,90 @@ fn quality_docs_are_current() {
         "docs/quality-rules.md is out of date: run NEXUS_UPDATE_DOCS=1 cargo test -p nexus-core quality_docs"
     );
 }
+
+// ---- JSON in, as the bindings call it --------------------------------------------------
+
+#[test]
+fn json_records_are_checked_and_a_bad_one_does_not_sink_the_batch() {
+    use nexus_core::model::EntityKind;
+    let mut dirty = order();
+    dirty.email = Some(" Jane@Shop.com".into());
+    let list = json!([dirty, {"source": {"id": "bad-1"}, "total": "x"}, order()]);
+    let text = serde_json::to_vec(&list).unwrap();
+    let out = engine()
+        .check_json(Some(EntityKind::Order), &text, true, None)
+        .unwrap();
+    assert_eq!(out.report.records, 2);
+    assert_eq!(out.report.rejected.len(), 1);
+    let rejected = &out.report.rejected[0];
+    assert_eq!(
+        (rejected.index, rejected.record_id.as_deref()),
+        (1, Some("bad-1"))
+    );
+    assert!(!rejected.message.is_empty());
+    // Changes name the record's position in the list given.
+    let email = out
+        .report
+        .cleansing
+        .changes
+        .iter()
+        .find(|c| c.field == "email")
+        .unwrap();
+    assert_eq!(email.index, 0);
+    // The third record's phone went to E.164: its change names position 2, not 1.
+    assert!(
+        out.report
+            .cleansing
+            .changes
+            .iter()
+            .any(|c| c.index == 2 && c.cleanser == Cleanser::PhoneE164)
+    );
+    assert!(out.report.cleansing.changes.iter().all(|c| c.index != 1));
+    let back: Vec<serde_json::Value> = serde_json::from_str(&out.records.unwrap()).unwrap();
+    assert_eq!(back.len(), 3);
+    assert_eq!(back[0]["email"], "jane@shop.com");
+    assert_eq!(
+        back[1], list[1],
+        "the rejected record passes through unchanged"
+    );
+    // The third record keeps its position in violations too.
+    let mut o = order();
+    o.total.amount = d("1.00");
+    let text = serde_json::to_vec(&json!([order(), o])).unwrap();
+    let out = engine()
+        .check_json(Some(EntityKind::Order), &text, false, None)
+        .unwrap();
+    assert!(out.records.is_none());
+    assert_eq!(
+        out.report
+            .violations_of("order.total_matches")
+            .next()
+            .unwrap()
+            .index,
+        1
+    );
+
+    let dataset = json!({"orders": [order()], "customers": [], "refunds": [refund()]});
+    let out = QualityEngine::default()
+        .as_of(t("2024-06-01T00:00:00Z"))
+        .check_json(None, &serde_json::to_vec(&dataset).unwrap(), false, None)
+        .unwrap();
+    assert_eq!(out.report.records, 2);
+    assert!(
+        out.report.rule("refund.unknown_order").is_some(),
+        "orders were given with the refunds"
+    );
+    assert!(
+        out.report.rule("order.unknown_customer").is_none(),
+        "no customers were given"
+    );
+
+    let err = engine()
+        .check_json(Some(EntityKind::Order), b"{not json", false, None)
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_json");
+    let err = engine()
+        .check_json(None, br#"{"shipments": []}"#, false, None)
+        .unwrap_err();
+    assert_eq!(err.code(), "unknown_entity");
+}
