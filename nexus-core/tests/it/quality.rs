@@ -1116,3 +1116,76 @@ fn json_records_are_checked_and_a_bad_one_does_not_sink_the_batch() {
         .unwrap_err();
     assert_eq!(err.code(), "unknown_entity");
 }
+
+/// The summary the Rust, Python and Node suites compare: scores, grade and failures per
+/// rule of the shared dirty orders, checked as they are and cleansed.
+fn parity_summary(report: &QualityReport) -> serde_json::Value {
+    let dims: serde_json::Map<String, serde_json::Value> = report
+        .dimensions
+        .iter()
+        .map(|(d, s)| (d.to_string(), json!(s.score)))
+        .collect();
+    let rules: serde_json::Map<String, serde_json::Value> = report
+        .rules
+        .iter()
+        .filter(|r| r.records_failed > 0)
+        .map(|r| (r.rule.clone(), json!(r.records_failed)))
+        .collect();
+    let stores: serde_json::Map<String, serde_json::Value> = report
+        .stores
+        .iter()
+        .map(|s| {
+            (
+                s.store.clone().unwrap_or_default(),
+                json!({"score": s.score, "grade": s.grade}),
+            )
+        })
+        .collect();
+    json!({
+        "score": report.score,
+        "grade": report.grade,
+        "records": report.records,
+        "dimensions": dims,
+        "rules_failed": rules,
+        "stores": stores,
+        "violations": report.violations.len(),
+        "rejected": report.rejected.len(),
+        "changes": report.cleansing.changes.len(),
+        "top_recommendation": report.recommendations.first().map(|r| r.rule.clone()),
+    })
+}
+
+#[test]
+fn quality_docs_and_the_shared_expected_report_agree() {
+    use nexus_core::model::EntityKind;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/quality");
+    let data: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dirty_orders.json")).unwrap()).unwrap();
+    let engine = QualityEngine::default().as_of(t(data["as_of"].as_str().unwrap()));
+    let orders = serde_json::to_vec(&data["orders"]).unwrap();
+    let plain = engine
+        .check_json(Some(EntityKind::Order), &orders, false, None)
+        .unwrap()
+        .report;
+    let cleansed = engine
+        .check_json(Some(EntityKind::Order), &orders, true, Some(&plain))
+        .unwrap()
+        .report;
+    assert!(cleansed.score > plain.score);
+    assert_eq!(cleansed.trend.as_ref().unwrap().direction, "improved");
+    let expected = json!({"check": parity_summary(&plain), "cleansed": parity_summary(&cleansed)});
+    let path = dir.join("expected_report.json");
+    if std::env::var_os("NEXUS_UPDATE_DOCS").is_some() {
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&expected).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let actual: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap_or_default()).unwrap_or_default();
+    assert_eq!(
+        actual, expected,
+        "tests/quality/expected_report.json is out of date: run NEXUS_UPDATE_DOCS=1 cargo test -p nexus-core quality_docs"
+    );
+}
