@@ -42,8 +42,15 @@ impl Currency {
 
     /// The code as a string slice.
     pub fn as_str(&self) -> &str {
-        // Only ASCII letters are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or("???")
+        // Every constructor (`new`, `to_uppercase`, deserialization through `new`) stores
+        // ASCII letters only; the check is cheap, but this is called on every amount the
+        // quality rules look at, so it is done byte by byte instead of by `from_utf8`.
+        if self.0.iter().all(u8::is_ascii) {
+            // SAFETY: three ASCII bytes are valid UTF-8.
+            unsafe { std::str::from_utf8_unchecked(&self.0) }
+        } else {
+            "???"
+        }
     }
 
     /// The same code in upper case.

@@ -52,12 +52,28 @@ pub(crate) struct RuleConfig {
     pub severity: Severity,
     pub tolerance: Decimal,
     pub fields: Vec<String>,
+    /// `fields` as positions in [`known_fields`] of the rule's entity, so the rule does
+    /// not compare names on every record.
+    pub field_ids: Vec<u16>,
     pub allowed: Option<Vec<String>>,
     pub max_future_skew: TimeDelta,
     pub days: i64,
 }
 
 impl RuleConfig {
+    /// Sets the required fields (already checked to be known ones).
+    pub(crate) fn set_fields(&mut self, entity: EntityKind, fields: Vec<String>) {
+        let known = known_fields(entity);
+        self.fields.clear();
+        self.field_ids.clear();
+        for f in fields {
+            if let Some(i) = known.iter().position(|k| *k == f) {
+                self.field_ids.push(i as u16);
+                self.fields.push(f);
+            }
+        }
+    }
+
     fn default_for(rule: Builtin) -> Self {
         let info = rule.info();
         let fields: &[&str] = match info.entity {
@@ -73,15 +89,21 @@ impl RuleConfig {
             EntityKind::Refund => &["order_id"],
             EntityKind::Transaction => &[],
         };
-        RuleConfig {
+        let mut c = RuleConfig {
             enabled: true,
             severity: info.severity,
             tolerance: Decimal::new(1, 2),
-            fields: fields.iter().map(|s| (*s).to_owned()).collect(),
+            fields: Vec::new(),
+            field_ids: Vec::new(),
             allowed: None,
             max_future_skew: TimeDelta::minutes(10),
             days: 30,
-        }
+        };
+        c.set_fields(
+            info.entity,
+            fields.iter().map(|s| (*s).to_owned()).collect(),
+        );
+        c
     }
 }
 
@@ -489,7 +511,10 @@ impl RuleSetBuilder {
             });
             return s;
         }
-        self.with(id, Some(Param::Fields), |c| c.fields = fields)
+        let entity = Builtin::from_id(id)
+            .map(|r| r.info().entity)
+            .unwrap_or(EntityKind::Order);
+        self.with(id, Some(Param::Fields), |c| c.set_fields(entity, fields))
     }
 
     /// Sets the codes a currency or country rule allows.
@@ -1094,7 +1119,7 @@ fn build_from_spec(spec: FileSpec) -> Result<RuleSet, (String, String)> {
             c.tolerance = t.0.abs();
         }
         if let Some(f) = o.fields {
-            c.fields = f;
+            c.set_fields(rule.info().entity, f);
         }
         if let Some(a) = o.allowed {
             c.allowed = Some(

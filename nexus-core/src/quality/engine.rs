@@ -33,11 +33,12 @@ pub(crate) mod private {
     /// is public only as the supertrait of `Checkable`; no one outside can name it.
     #[allow(private_interfaces)]
     pub trait Sealed {
+        /// Runs the active rules on one record (one call per record, the rules' loop
+        /// inside, so the big per-entity match is entered once).
         #[allow(clippy::too_many_arguments)]
-        fn run_rule<'r>(
+        fn run_rules<'r>(
             &'r self,
-            rule: Builtin,
-            cfg: &RuleConfig,
+            active: &[Active],
             index: usize,
             st: &mut State<'r>,
             refs: &Reference,
@@ -60,10 +61,9 @@ macro_rules! checkable {
         }
         #[allow(private_interfaces)]
         impl Sealed for $t {
-            fn run_rule<'r>(
+            fn run_rules<'r>(
                 &'r self,
-                $rule: Builtin,
-                $cfg: &RuleConfig,
+                active: &[Active],
                 $i: usize,
                 $st: &mut State<'r>,
                 $refs: &Reference,
@@ -71,8 +71,12 @@ macro_rules! checkable {
                 $s: &mut Sink,
             ) {
                 let $r = self;
-                let _ = &$refs;
-                $run
+                let _ = (&$refs, $as_of);
+                for a in active {
+                    $s.begin(a);
+                    let ($rule, $cfg, $as_of) = (a.rule, a.cfg, a.at);
+                    $run
+                }
             }
             fn cleanse_one(&mut self, cx: &mut Cx) {
                 $clean(self, cx)
@@ -188,6 +192,18 @@ impl Reference {
     }
 }
 
+/// A built-in rule as one run uses it.
+pub(crate) struct Active<'a> {
+    pub rule: Builtin,
+    pub cfg: &'a RuleConfig,
+    pub slot: u32,
+    pub id: &'static str,
+    pub dimension: Dimension,
+    /// The rule's reference time: the run's time plus `max_future_skew` for the future-date
+    /// rules, minus `days` for the stale-order rule, the run's time otherwise.
+    pub at: Timestamp,
+}
+
 /// Where the rules report what they find: the violations of the run so far, and the rule
 /// and record being checked.
 pub(crate) struct Sink<'a> {
@@ -213,6 +229,15 @@ impl<'a> Sink<'a> {
             src: None,
             index: 0,
         }
+    }
+
+    /// Makes `a` the rule whose violations are reported.
+    #[inline]
+    pub(crate) fn begin(&mut self, a: &Active) {
+        self.slot = a.slot;
+        self.rule_id = Cow::Borrowed(a.id);
+        self.severity = a.cfg.severity;
+        self.dimension = a.dimension;
     }
 
     /// Reports a violation of the current rule by the current record.
@@ -595,7 +620,7 @@ impl QualityEngine {
     ) {
         let entity = R::ENTITY;
         // The rules that run, each with its report slot.
-        let mut builtin: Vec<(Builtin, &RuleConfig, u32)> = Vec::new();
+        let mut builtin: Vec<Active> = Vec::new();
         for rule in ALL.iter().copied() {
             let info = rule.info();
             let cfg = self.rules.config(rule);
@@ -618,7 +643,25 @@ impl QualityEngine {
                 examples: Vec::new(),
                 stores: Vec::new(),
             });
-            builtin.push((rule, cfg, slot));
+            let at = if info.params.contains(&super::catalog::Param::MaxFutureSkew) {
+                as_of
+                    .checked_add_signed(cfg.max_future_skew)
+                    .unwrap_or(as_of)
+            } else if info.params.contains(&super::catalog::Param::Days) {
+                as_of
+                    .checked_sub_signed(chrono::TimeDelta::days(cfg.days))
+                    .unwrap_or(as_of)
+            } else {
+                as_of
+            };
+            builtin.push(Active {
+                rule,
+                cfg,
+                slot,
+                id: info.id,
+                dimension: info.dimension,
+                at,
+            });
         }
         let mut fields = Vec::new();
         for (rule, path) in self
@@ -655,14 +698,14 @@ impl QualityEngine {
             fields.push((rule, path, slot));
         }
         let mut dims = [false; 6];
-        for (_, _, slot) in &builtin {
-            dims[run.slots[*slot as usize].dimension.index()] = true;
+        for a in &builtin {
+            dims[a.dimension.index()] = true;
         }
         for (r, _, _) in &fields {
             dims[r.dimension.index()] = true;
         }
 
-        let mut st = State::default();
+        let mut st = State::with_capacity(records.len());
         let mut findings: Vec<Finding> = Vec::new();
         let mut last_group: Option<usize> = None;
         for (index, rec) in records.iter().enumerate() {
@@ -670,13 +713,7 @@ impl QualityEngine {
             run.sink.src = Some(src);
             run.sink.index = index;
             let start = run.sink.violations.len();
-            for (rule, cfg, slot) in &builtin {
-                run.sink.slot = *slot;
-                run.sink.rule_id = Cow::Borrowed(rule.info().id);
-                run.sink.severity = cfg.severity;
-                run.sink.dimension = rule.info().dimension;
-                rec.run_rule(*rule, cfg, index, &mut st, refs, as_of, &mut run.sink);
-            }
+            rec.run_rules(&builtin, index, &mut st, refs, as_of, &mut run.sink);
             if !fields.is_empty() {
                 let value = serde_json::to_value(rec).unwrap_or(serde_json::Value::Null);
                 for (rule, path, slot) in &fields {

@@ -252,32 +252,52 @@ pub(crate) fn render(r: &QualityReport) -> String {
         false,
     ));
 
-    // Rules.
-    h.push_str("<section><h2>Every rule</h2><table><thead><tr><th>rule</th><th>severity</th><th>dimension</th><th class=\"num\">checked</th><th class=\"num\">failed</th><th class=\"num\">share</th></tr></thead><tbody>");
-    let mut rules: Vec<_> = r.rules.iter().collect();
+    // Rules: the ones that found something, then a line for the rest.
+    let mut rules: Vec<_> = r.rules.iter().filter(|rc| rc.records_failed > 0).collect();
     rules.sort_by(|a, b| {
         b.records_failed
             .cmp(&a.records_failed)
             .then_with(|| a.rule.cmp(&b.rule))
     });
-    for rc in rules {
-        let share = if rc.checked > 0 {
-            100.0 * rc.records_failed as f64 / rc.checked as f64
-        } else {
-            0.0
-        };
+    if !rules.is_empty() {
+        h.push_str("<section><h2>Rules that found problems</h2><table><thead><tr><th>rule</th><th>severity</th><th>dimension</th><th class=\"num\">checked</th><th class=\"num\">failed</th><th class=\"num\">share</th></tr></thead><tbody>");
+        for rc in rules {
+            let share = if rc.checked > 0 {
+                100.0 * rc.records_failed as f64 / rc.checked as f64
+            } else {
+                0.0
+            };
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code><br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share:.1}%</td></tr>",
+                esc(&rc.rule),
+                esc(&rc.title),
+                severity_badge(rc.severity),
+                rc.dimension,
+                rc.checked,
+                rc.records_failed
+            );
+        }
+        h.push_str("</tbody></table></section>");
+    }
+    let passed: Vec<&str> = r
+        .rules
+        .iter()
+        .filter(|rc| rc.records_failed == 0)
+        .map(|rc| rc.rule.as_str())
+        .collect();
+    if !passed.is_empty() {
         let _ = write!(
             h,
-            "<tr><td><code>{}</code><br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share:.1}%</td></tr>",
-            esc(&rc.rule),
-            esc(&rc.title),
-            severity_badge(rc.severity),
-            rc.dimension,
-            rc.checked,
-            rc.records_failed
+            "<section><h2>Rules that found nothing</h2><p class=\"muted\">{} rules passed every record: {}.</p></section>",
+            passed.len(),
+            passed
+                .iter()
+                .map(|p| format!("<code>{}</code>", esc(p)))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
-    h.push_str("</tbody></table></section>");
 
     // Cleansing.
     if !r.cleansing.changes.is_empty() {

@@ -27,7 +27,44 @@ const CURRENCIES: &[&str] = &[
 
 /// Whether `code` is an ISO 4217 code, exactly (upper case).
 pub fn is_currency(code: &str) -> bool {
-    CURRENCIES.binary_search(&code).is_ok()
+    match code.as_bytes() {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z', c @ b'A'..=b'Z'] => CURRENCY_TABLE[letters3(*a, *b, *c)],
+        _ => false,
+    }
+}
+
+const fn letters3(a: u8, b: u8, c: u8) -> usize {
+    ((a - b'A') as usize * 26 + (b - b'A') as usize) * 26 + (c - b'A') as usize
+}
+
+/// Every three-letter combination: whether it is in [`CURRENCIES`].
+static CURRENCY_TABLE: [bool; 26 * 26 * 26] = {
+    let mut t = [false; 26 * 26 * 26];
+    let mut i = 0;
+    while i < CURRENCIES.len() {
+        let b = CURRENCIES[i].as_bytes();
+        t[letters3(b[0], b[1], b[2])] = true;
+        i += 1;
+    }
+    t
+};
+
+/// `s` without surrounding whitespace; cheap when there is none (the common case).
+pub fn trimmed(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
+/// Whether `s` is empty or only whitespace.
+pub fn blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(f) if f.is_ascii_graphic() => false,
+        _ => s.trim().is_empty(),
+    }
 }
 
 /// One ISO 3166-1 country: alpha-2 code, E.164 calling code, English short name.
@@ -118,11 +155,36 @@ const COUNTRIES: &[Country] = countries![
 
 /// The country with this alpha-2 code, exactly (upper case).
 pub fn country(code: &str) -> Option<&'static Country> {
-    COUNTRIES
-        .binary_search_by(|c| c.code.cmp(code))
-        .ok()
-        .map(|i| &COUNTRIES[i])
+    let i = letter_pair(code)?;
+    match COUNTRY_INDEX[i] {
+        0 => None,
+        n => Some(&COUNTRIES[usize::from(n) - 1]),
+    }
 }
+
+/// `AA`..`ZZ` as 0..676, for two upper-case ASCII letters.
+fn letter_pair(code: &str) -> Option<usize> {
+    match code.as_bytes() {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(pair(*a, *b)),
+        _ => None,
+    }
+}
+
+const fn pair(a: u8, b: u8) -> usize {
+    (a - b'A') as usize * 26 + (b - b'A') as usize
+}
+
+/// Position + 1 in [`COUNTRIES`] of every letter pair (0: none).
+static COUNTRY_INDEX: [u8; 676] = {
+    let mut t = [0u8; 676];
+    let mut i = 0;
+    while i < COUNTRIES.len() {
+        let b = COUNTRIES[i].code.as_bytes();
+        t[pair(b[0], b[1])] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Common names, native names and abbreviations of countries, lower case, beside the
 /// English short names of [`COUNTRIES`] (which are matched too).
@@ -311,21 +373,47 @@ const POSTAL: &[(&str, &[&str])] = &[
 
 /// The postal formats of a country, where Nexus knows them.
 pub fn postal_formats(country_code: &str) -> Option<&'static [&'static str]> {
-    POSTAL
-        .binary_search_by(|(c, _)| (*c).cmp(country_code))
-        .ok()
-        .map(|i| POSTAL[i].1)
+    let i = letter_pair(country_code)?;
+    match POSTAL_INDEX[i] {
+        0 => None,
+        n => Some(POSTAL[usize::from(n) - 1].1),
+    }
 }
+
+/// The postal formats of the country whose code is `[a, b]` (upper case).
+pub fn postal_formats_for(code: [u8; 2]) -> Option<&'static [&'static str]> {
+    if !(code[0].is_ascii_uppercase() && code[1].is_ascii_uppercase()) {
+        return None;
+    }
+    match POSTAL_INDEX[pair(code[0], code[1])] {
+        0 => None,
+        n => Some(POSTAL[usize::from(n) - 1].1),
+    }
+}
+
+/// Position + 1 in [`POSTAL`] of every letter pair (0: none).
+static POSTAL_INDEX: [u8; 676] = {
+    let mut t = [0u8; 676];
+    let mut i = 0;
+    while i < POSTAL.len() {
+        let b = POSTAL[i].0.as_bytes();
+        t[pair(b[0], b[1])] = (i + 1) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Whether `code` matches one of `formats` (see [`POSTAL`] for the notation).
 pub fn postal_matches(code: &str, formats: &[&str]) -> bool {
-    let trimmed = code.trim();
-    let bytes = trimmed.as_bytes();
+    let code = trimmed(code).as_bytes();
+    if !code.contains(&b' ') {
+        return formats.iter().any(|f| format_matches(f.as_bytes(), code));
+    }
     // Ignore one inner space.
     let mut buf = [0u8; 16];
     let mut n = 0;
     let mut spaces = 0;
-    for &b in bytes {
+    for &b in code {
         if b == b' ' {
             spaces += 1;
             if spaces > 1 {
@@ -340,19 +428,20 @@ pub fn postal_matches(code: &str, formats: &[&str]) -> bool {
         n += 1;
     }
     let s = &buf[..n];
-    formats.iter().any(|f| {
-        let f = f.as_bytes();
-        f.len() == s.len()
-            && f.iter().zip(s).all(|(&p, &c)| match p {
-                b'9' => c.is_ascii_digit(),
-                b'A' => c.is_ascii_alphabetic(),
-                b'X' => c.is_ascii_alphanumeric(),
-                other => other.eq_ignore_ascii_case(&c),
-            })
-    })
+    formats.iter().any(|f| format_matches(f.as_bytes(), s))
 }
 
-/// Domains that only serve tests, documentation or throw-away inboxes.
+fn format_matches(f: &[u8], s: &[u8]) -> bool {
+    f.len() == s.len()
+        && f.iter().zip(s).all(|(&p, &c)| match p {
+            b'9' => c.is_ascii_digit(),
+            b'A' => c.is_ascii_alphabetic(),
+            b'X' => c.is_ascii_alphanumeric(),
+            other => other.eq_ignore_ascii_case(&c),
+        })
+}
+
+/// Domains that only serve tests, documentation or throw-away inboxes (sorted).
 const PLACEHOLDER_DOMAINS: &[&str] = &[
     "10minutemail.com",
     "burnermail.io",
@@ -367,8 +456,8 @@ const PLACEHOLDER_DOMAINS: &[&str] = &[
     "guerrillamail.com",
     "invalid",
     "localhost",
-    "mailinator.com",
     "maildrop.cc",
+    "mailinator.com",
     "mailnesia.com",
     "mintemail.com",
     "sharklasers.com",
@@ -390,43 +479,54 @@ const PLACEHOLDER_LOCALS: &[&str] = &[
 
 /// Why an address looks like a placeholder or a throw-away inbox, if it does.
 pub fn placeholder_email(email: &str) -> Option<&'static str> {
-    let email = email.trim();
-    let (local, domain) = email.rsplit_once('@')?;
-    let domain = domain.to_ascii_lowercase();
-    let last = domain.rsplit('.').next().unwrap_or("");
-    let listed = PLACEHOLDER_DOMAINS.iter().any(|d| {
-        domain == *d
-            || (domain.ends_with(d) && domain.as_bytes()[domain.len() - d.len() - 1] == b'.')
-    });
-    if listed || matches!(last, "test" | "invalid" | "example" | "localhost") {
+    let email = trimmed(email).as_bytes();
+    let at = email.iter().rposition(|&b| b == b'@')?;
+    let (local, domain) = (&email[..at], &email[at + 1..]);
+    let mut buf = [0u8; 256];
+    let domain = if domain.iter().any(u8::is_ascii_uppercase) {
+        let lower = buf.get_mut(..domain.len())?;
+        lower.copy_from_slice(domain);
+        lower.make_ascii_lowercase();
+        &*lower
+    } else {
+        domain
+    };
+    // Every listed domain has one or two labels: look up the last one and the last two.
+    let dot = domain.iter().rposition(|&b| b == b'.');
+    let last = &domain[dot.map_or(0, |d| d + 1)..];
+    let two = match dot.and_then(|d| domain[..d].iter().rposition(|&b| b == b'.')) {
+        Some(d) => &domain[d + 1..],
+        None => domain,
+    };
+    let reserved = matches!(last, b"test" | b"invalid" | b"example" | b"localhost");
+    if reserved
+        || PLACEHOLDER_DOMAINS
+            .iter()
+            .any(|d| d.len() == two.len() && d.as_bytes() == two)
+    {
         return Some("a placeholder or disposable domain");
     }
-    let local = local.to_ascii_lowercase();
-    if PLACEHOLDER_LOCALS.contains(&local.as_str()) {
+    if local.len() <= 9
+        && PLACEHOLDER_LOCALS
+            .iter()
+            .any(|l| l.as_bytes().eq_ignore_ascii_case(local))
+    {
         return Some("a placeholder mailbox name");
     }
     None
 }
 
-/// Whether `email` is a syntactically valid address (the common subset of RFC 5321/5322
-/// that stores accept: a dot-atom local part, a host name with a top-level domain of two
-/// letters or more). Surrounding whitespace makes it invalid; upper case does not.
-pub fn email_valid(email: &str) -> bool {
-    let b = email.as_bytes();
-    if b.len() > 254 {
-        return false;
-    }
-    let Some(at) = b.iter().rposition(|&c| c == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&b[..at], &b[at + 1..]);
-    if local.is_empty() || local.len() > 64 || domain.len() < 4 {
-        return false;
-    }
-    let atext = |c: u8| {
-        c.is_ascii_alphanumeric()
+/// The characters of an RFC 5322 `atext` (letters, digits and ``!#$%&'*+-/=?^_`{|}~``),
+/// and every byte of a UTF-8 sequence (addresses may be internationalized).
+const ATEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || b >= 0x80
             || matches!(
-                c,
+                b,
                 b'!' | b'#'
                     | b'$'
                     | b'%'
@@ -445,8 +545,28 @@ pub fn email_valid(email: &str) -> bool {
                     | b'|'
                     | b'}'
                     | b'~'
-            )
+            );
+        c += 1;
+    }
+    t
+};
+
+/// Whether `email` is a syntactically valid address (the common subset of RFC 5321/5322
+/// that stores accept: a dot-atom local part, a host name with a top-level domain of two
+/// letters or more). Surrounding whitespace makes it invalid; upper case does not.
+pub fn email_valid(email: &str) -> bool {
+    let b = email.as_bytes();
+    if b.len() > 254 {
+        return false;
+    }
+    let Some(at) = b.iter().rposition(|&c| c == b'@') else {
+        return false;
     };
+    let (local, domain) = (&b[..at], &b[at + 1..]);
+    if local.is_empty() || local.len() > 64 || domain.len() < 4 {
+        return false;
+    }
+    let atext = |c: u8| ATEXT[usize::from(c)];
     let mut prev_dot = true;
     for &c in local {
         if c == b'.' {
@@ -454,7 +574,7 @@ pub fn email_valid(email: &str) -> bool {
                 return false;
             }
             prev_dot = true;
-        } else if atext(c) || c >= 0x80 {
+        } else if atext(c) {
             prev_dot = false;
         } else {
             return false;
@@ -482,33 +602,60 @@ pub fn email_valid(email: &str) -> bool {
     labels >= 2 && last.len() >= 2 && last.iter().all(|c| c.is_ascii_alphabetic() || *c >= 0x80)
 }
 
-/// The digits of a phone number and whether it was written in international form, or
-/// `None` when it holds characters a phone number does not (letters other than an
-/// extension marker).
-pub fn phone_digits(phone: &str) -> Option<(String, bool)> {
-    let mut t = phone.trim();
-    // Drop an extension: "x123", "ext. 123", "ext 123".
-    let lower = t.to_ascii_lowercase();
-    if let Some(pos) = lower.find("ext").or_else(|| lower.find('x')) {
-        t = t[..pos].trim_end();
-    }
-    let international = t.starts_with('+');
-    // "+44 (0)20 ...": the bracketed trunk zero is not dialled from abroad.
-    let owned;
-    if international && t.contains("(0)") {
-        owned = t.replace("(0)", "");
-        t = &owned;
-    }
-    let mut digits = String::with_capacity(t.len());
-    for (i, c) in t.char_indices() {
-        match c {
-            '0'..='9' => digits.push(c),
-            '+' if i == 0 => {}
-            ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
+/// The digits of a phone number (at most 20 kept) and whether it was written in
+/// international form, or `None` when it holds characters a phone number does not
+/// (letters other than an extension marker).
+pub fn phone_digits(phone: &str) -> Option<(Digits, bool)> {
+    let t = trimmed(phone).as_bytes();
+    let international = t.first() == Some(&b'+');
+    let mut digits = Digits::default();
+    let mut i = usize::from(international);
+    while i < t.len() {
+        match t[i] {
+            c @ b'0'..=b'9' => digits.push(c),
+            // "+44 (0)20 ...": the bracketed trunk zero is not dialled from abroad.
+            b'(' if international && t[i..].starts_with(b"(0)") => i += 2,
+            b' ' | b'-' | b'.' | b'(' | b')' | b'/' => {}
+            // An extension ends the number: "x123", "ext. 123".
+            b'x' | b'X' => break,
+            b'e' | b'E' if t.len() - i >= 3 && t[i..i + 3].eq_ignore_ascii_case(b"ext") => break,
+            // A no-break space.
+            0xc2 if t.get(i + 1) == Some(&0xa0) => i += 1,
             _ => return None,
         }
+        i += 1;
     }
     Some((digits, international))
+}
+
+/// The digits of a phone number, on the stack.
+#[derive(Default, Clone, Copy)]
+pub struct Digits {
+    buf: [u8; 20],
+    len: usize,
+    overflow: bool,
+}
+
+impl Digits {
+    fn push(&mut self, d: u8) {
+        if self.len < self.buf.len() {
+            self.buf[self.len] = d;
+            self.len += 1;
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    /// The digits as text.
+    pub fn as_str(&self) -> &str {
+        // SAFETY: only the ASCII digits b'0'..=b'9' are ever pushed.
+        unsafe { std::str::from_utf8_unchecked(&self.buf[..self.len]) }
+    }
+
+    /// How many digits there are (more than 20 counts as 21).
+    pub fn count(&self) -> usize {
+        self.len + usize::from(self.overflow)
+    }
 }
 
 /// Why a phone number is implausible, if it is: wrong length, a calling code that does not
@@ -517,22 +664,23 @@ pub fn phone_problem(phone: &str) -> Option<&'static str> {
     let Some((digits, international)) = phone_digits(phone) else {
         return Some("it holds characters a phone number does not");
     };
-    if digits.len() < 7 {
+    let d = digits.as_str();
+    if digits.count() < 7 {
         return Some("it has fewer than 7 digits");
     }
-    if digits.len() > 15 {
+    if digits.count() > 15 {
         return Some("it has more than 15 digits, the E.164 maximum");
     }
-    let first = digits.as_bytes()[0];
-    if digits.bytes().all(|d| d == first) {
+    let first = d.as_bytes()[0];
+    if d.bytes().all(|x| x == first) {
         return Some("it repeats one digit");
     }
-    if "01234567890123456789".contains(digits.as_str())
-        || "98765432109876543210".contains(digits.as_str())
-    {
+    let b = d.as_bytes();
+    let step = |w: &[u8]| (w[1] + 10 - w[0]) % 10;
+    if b.windows(2).all(|w| step(w) == 1) || b.windows(2).all(|w| step(w) == 9) {
         return Some("it is a run of consecutive digits");
     }
-    if international && calling_code_prefix(&digits).is_none() {
+    if international && calling_code_prefix(d).is_none() {
         return Some("its country calling code does not exist");
     }
     None
@@ -540,19 +688,40 @@ pub fn phone_problem(phone: &str) -> Option<&'static str> {
 
 /// The length of the country calling code at the start of `digits`, if one is there.
 pub fn calling_code_prefix(digits: &str) -> Option<usize> {
-    (1..=3).find(|&n| {
-        digits.len() > n
-            && digits[..n]
-                .parse::<u16>()
-                .is_ok_and(|code| COUNTRIES.iter().any(|c| c.calling == code))
-    })
+    let b = digits.as_bytes();
+    let mut code = 0usize;
+    for n in 1..=3 {
+        if b.len() <= n || !b[n - 1].is_ascii_digit() {
+            return None;
+        }
+        code = code * 10 + usize::from(b[n - 1] - b'0');
+        if CALLING[code] {
+            return Some(n);
+        }
+    }
+    None
 }
+
+/// Every number below 1000: whether it is a country calling code.
+static CALLING: [bool; 1000] = {
+    let mut t = [false; 1000];
+    let mut i = 0;
+    while i < COUNTRIES.len() {
+        t[COUNTRIES[i].calling as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// A phone number in E.164 form (`+4930123456`), when it can be derived without guessing:
 /// from an international number (`+`, `00`, or `011` in the North American plan), or from a
 /// national number and the country it belongs to, dropping the national trunk prefix.
 pub fn phone_e164(phone: &str, country_code: Option<&str>) -> Option<String> {
     let (digits, international) = phone_digits(phone)?;
+    if digits.count() > 15 {
+        return None;
+    }
+    let digits = digits.as_str().to_owned();
     let country = country_code.and_then(country);
     let full = if international {
         calling_code_prefix(&digits)?;
@@ -598,6 +767,7 @@ mod tests {
         assert!(CURRENCIES.windows(2).all(|w| w[0] < w[1]));
         assert!(COUNTRIES.windows(2).all(|w| w[0].code < w[1].code));
         assert!(POSTAL.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(PLACEHOLDER_DOMAINS.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(COUNTRIES.len(), 249);
     }
 

@@ -7,7 +7,6 @@
 // One arm per rule reads better than guards that fall through to `_ => {}`.
 #![allow(clippy::collapsible_match)]
 
-use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -147,125 +146,124 @@ fn leak_join(a: &'static str, f: &'static str) -> &'static str {
 }
 
 fn text_present(v: &Option<String>) -> bool {
-    v.as_deref().is_some_and(|s| !s.trim().is_empty())
+    v.as_deref().is_some_and(|s| !refdata::blank(s))
+}
+
+fn address_text(a: &Address, i: usize) -> &Option<String> {
+    match i {
+        0 => &a.first_name,
+        1 => &a.last_name,
+        2 => &a.company,
+        3 => &a.line1,
+        4 => &a.line2,
+        5 => &a.city,
+        6 => &a.region,
+        7 => &a.region_code,
+        8 => &a.postal_code,
+        9 => &a.country_code,
+        10 => &a.country,
+        11 => &a.phone,
+        _ => &a.email,
+    }
 }
 
 fn address_field(a: &Address, f: &str) -> bool {
-    text_present(match f {
-        "first_name" => &a.first_name,
-        "last_name" => &a.last_name,
-        "company" => &a.company,
-        "line1" => &a.line1,
-        "line2" => &a.line2,
-        "city" => &a.city,
-        "region" => &a.region,
-        "region_code" => &a.region_code,
-        "postal_code" => &a.postal_code,
-        "country_code" => &a.country_code,
-        "country" => &a.country,
-        "phone" => &a.phone,
-        "email" => &a.email,
-        _ => return false,
-    })
+    ADDRESS_FIELDS
+        .iter()
+        .position(|x| *x == f)
+        .is_some_and(|i| text_present(address_text(a, i)))
 }
 
-fn nested(billing: &Option<Address>, shipping: &Option<Address>, f: &str) -> Option<bool> {
-    let (head, sub) = f.split_once('.')?;
-    let a = match head {
-        "billing_address" => billing,
-        "shipping_address" => shipping,
-        _ => return None,
-    };
-    Some(a.as_ref().is_some_and(|a| address_field(a, sub)))
+/// Whether the address field with id `id` (past the entity's `plain` fields) is present:
+/// ids run through the billing address's fields, then the shipping address's.
+fn nested(billing: &Option<Address>, shipping: &Option<Address>, id: usize) -> bool {
+    let n = ADDRESS_FIELDS.len();
+    let a = if id < n { billing } else { shipping };
+    a.as_ref()
+        .is_some_and(|a| text_present(address_text(a, id % n)))
 }
 
-fn order_present(o: &Order, f: &str) -> bool {
-    if let Some(p) = nested(&o.billing_address, &o.shipping_address, f) {
-        return p;
-    }
-    match f {
-        "number" => text_present(&o.number),
-        "email" => text_present(&o.email),
-        "customer_id" => text_present(&o.customer_id),
-        "billing_address" => o.billing_address.is_some(),
-        "shipping_address" => o.shipping_address.is_some(),
-        "line_items" => !o.line_items.is_empty(),
-        "payment_method" => text_present(&o.payment_method),
-        "updated_at" => o.updated_at.is_some(),
-        "paid_at" => o.paid_at.is_some(),
-        "note" => text_present(&o.note),
-        "tags" => !o.tags.is_empty(),
-        _ => true,
+// The ids are positions in `known_fields`: the plain fields first, in the order listed
+// there, then the address fields.
+
+fn order_present(o: &Order, id: u16) -> bool {
+    match id {
+        0 => text_present(&o.number),
+        1 => text_present(&o.email),
+        2 => text_present(&o.customer_id),
+        3 => o.billing_address.is_some(),
+        4 => o.shipping_address.is_some(),
+        5 => !o.line_items.is_empty(),
+        6 => text_present(&o.payment_method),
+        7 => o.updated_at.is_some(),
+        8 => o.paid_at.is_some(),
+        9 => text_present(&o.note),
+        10 => !o.tags.is_empty(),
+        i => nested(&o.billing_address, &o.shipping_address, usize::from(i) - 11),
     }
 }
 
-fn customer_present(c: &Customer, f: &str) -> bool {
-    if let Some(p) = nested(&c.billing_address, &c.shipping_address, f) {
-        return p;
-    }
-    match f {
-        "email" => text_present(&c.email),
-        "first_name" => text_present(&c.first_name),
-        "last_name" => text_present(&c.last_name),
-        "phone" => text_present(&c.phone),
-        "created_at" => c.created_at.is_some(),
-        "updated_at" => c.updated_at.is_some(),
-        "billing_address" => c.billing_address.is_some(),
-        "shipping_address" => c.shipping_address.is_some(),
-        "addresses" => !c.addresses.is_empty(),
-        "orders_count" => c.orders_count.is_some(),
-        "total_spent" => c.total_spent.is_some(),
-        "tags" => !c.tags.is_empty(),
-        _ => true,
+fn customer_present(c: &Customer, id: u16) -> bool {
+    match id {
+        0 => text_present(&c.email),
+        1 => text_present(&c.first_name),
+        2 => text_present(&c.last_name),
+        3 => text_present(&c.phone),
+        4 => c.created_at.is_some(),
+        5 => c.updated_at.is_some(),
+        6 => c.billing_address.is_some(),
+        7 => c.shipping_address.is_some(),
+        8 => !c.addresses.is_empty(),
+        9 => c.orders_count.is_some(),
+        10 => c.total_spent.is_some(),
+        11 => !c.tags.is_empty(),
+        i => nested(&c.billing_address, &c.shipping_address, usize::from(i) - 12),
     }
 }
 
-fn product_present(p: &Product, f: &str) -> bool {
-    match f {
-        "name" => !p.name.trim().is_empty(),
-        "sku" => text_present(&p.sku),
-        "handle" => text_present(&p.handle),
-        "vendor" => text_present(&p.vendor),
-        "price" => p.price.is_some(),
-        "regular_price" => p.regular_price.is_some(),
-        "categories" => !p.categories.is_empty(),
-        "tags" => !p.tags.is_empty(),
-        "created_at" => p.created_at.is_some(),
-        "updated_at" => p.updated_at.is_some(),
-        "platform_type" => text_present(&p.platform_type),
-        "inventory_quantity" => p.inventory_quantity.is_some(),
-        _ => true,
+fn product_present(p: &Product, id: u16) -> bool {
+    match id {
+        0 => !refdata::blank(&p.name),
+        1 => text_present(&p.sku),
+        2 => text_present(&p.handle),
+        3 => text_present(&p.vendor),
+        4 => p.price.is_some(),
+        5 => p.regular_price.is_some(),
+        6 => !p.categories.is_empty(),
+        7 => !p.tags.is_empty(),
+        8 => p.created_at.is_some(),
+        9 => p.updated_at.is_some(),
+        10 => text_present(&p.platform_type),
+        _ => p.inventory_quantity.is_some(),
     }
 }
 
-fn variant_present(v: &Variant, f: &str) -> bool {
-    match f {
-        "sku" => text_present(&v.sku),
-        "title" => text_present(&v.title),
-        "price" => v.price.is_some(),
-        "regular_price" => v.regular_price.is_some(),
-        "product_id" => text_present(&v.product_id),
-        "inventory_quantity" => v.inventory_quantity.is_some(),
-        "options" => !v.options.is_empty(),
-        "created_at" => v.created_at.is_some(),
-        "updated_at" => v.updated_at.is_some(),
-        _ => true,
+fn variant_present(v: &Variant, id: u16) -> bool {
+    match id {
+        0 => text_present(&v.sku),
+        1 => text_present(&v.title),
+        2 => v.price.is_some(),
+        3 => v.regular_price.is_some(),
+        4 => text_present(&v.product_id),
+        5 => v.inventory_quantity.is_some(),
+        6 => !v.options.is_empty(),
+        7 => v.created_at.is_some(),
+        _ => v.updated_at.is_some(),
     }
 }
 
-fn refund_present(r: &Refund, f: &str) -> bool {
-    match f {
-        "order_id" => text_present(&r.order_id),
-        "reason" => text_present(&r.reason),
-        "line_items" => !r.line_items.is_empty(),
-        "processed_at" => r.processed_at.is_some(),
-        _ => true,
+fn refund_present(r: &Refund, id: u16) -> bool {
+    match id {
+        0 => text_present(&r.order_id),
+        1 => text_present(&r.reason),
+        2 => !r.line_items.is_empty(),
+        _ => r.processed_at.is_some(),
     }
 }
 
-fn required(cfg: &RuleConfig, s: &mut Sink, present: impl Fn(&str) -> bool) {
-    for f in &cfg.fields {
-        if !present(f) {
+fn required(cfg: &RuleConfig, s: &mut Sink, present: impl Fn(u16) -> bool) {
+    for (f, id) in cfg.fields.iter().zip(&cfg.field_ids) {
+        if !present(*id) {
             s.flag(|| f.clone(), || format!("`{f}` is missing"), None, false);
         }
     }
@@ -306,7 +304,6 @@ fn email_placeholder(s: &mut Sink, path: &'static str, email: &Option<String>) {
 }
 
 fn currency_code(s: &mut Sink, cfg: &RuleConfig, path: &dyn Fn() -> String, code: &str) {
-    let up = code.to_ascii_uppercase();
     if code == "XXX" {
         s.flag(
             path,
@@ -322,6 +319,7 @@ fn currency_code(s: &mut Sink, cfg: &RuleConfig, path: &dyn Fn() -> String, code
             false,
         );
     } else if !refdata::is_currency(code) {
+        let up = code.to_ascii_uppercase();
         let fixable = refdata::is_currency(&up);
         s.flag(
             path,
@@ -336,7 +334,7 @@ fn currency_code(s: &mut Sink, cfg: &RuleConfig, path: &dyn Fn() -> String, code
             fixable,
         );
     } else if let Some(allowed) = &cfg.allowed
-        && !allowed.contains(&up)
+        && !allowed.iter().any(|a| a == code)
     {
         s.flag(
             path,
@@ -354,7 +352,7 @@ fn currency_code(s: &mut Sink, cfg: &RuleConfig, path: &dyn Fn() -> String, code
 
 fn country(s: &mut Sink, cfg: &RuleConfig, prefix: &str, a: &Address) {
     let path = || format!("{prefix}.country_code");
-    match a.country_code.as_deref().map(str::trim) {
+    match a.country_code.as_deref().map(refdata::trimmed) {
         Some(code) if !code.is_empty() => {
             if refdata::country(code).is_none() {
                 let fixable = refdata::country_code_for(code).is_some();
@@ -381,7 +379,7 @@ fn country(s: &mut Sink, cfg: &RuleConfig, prefix: &str, a: &Address) {
             }
         }
         _ => {
-            if let Some(name) = a.country.as_deref().filter(|n| !n.trim().is_empty()) {
+            if let Some(name) = a.country.as_deref().filter(|n| !refdata::blank(n)) {
                 let fixable = refdata::country_code_for(name).is_some();
                 s.flag(
                     path,
@@ -398,16 +396,25 @@ fn postal(s: &mut Sink, prefix: &str, a: &Address) {
     let (Some(code), Some(country)) = (a.postal_code.as_deref(), a.country_code.as_deref()) else {
         return;
     };
-    if code.trim().is_empty() {
+    if refdata::blank(code) {
         return;
     }
-    let country = country.trim().to_ascii_uppercase();
-    if let Some(formats) = refdata::postal_formats(&country)
+    let &[a, b] = refdata::trimmed(country).as_bytes() else {
+        return;
+    };
+    let up = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+    if let Some(formats) = refdata::postal_formats_for(up)
         && !refdata::postal_matches(code, formats)
     {
         s.flag(
             || format!("{prefix}.postal_code"),
-            || format!("{code:?} is not a {country} postal code"),
+            || {
+                format!(
+                    "{code:?} is not a {}{} postal code",
+                    char::from(up[0]),
+                    char::from(up[1])
+                )
+            },
             Some(code),
             false,
         );
@@ -415,7 +422,7 @@ fn postal(s: &mut Sink, prefix: &str, a: &Address) {
 }
 
 fn phone(s: &mut Sink, path: &dyn Fn() -> String, phone: &Option<String>) {
-    let Some(p) = phone.as_deref().filter(|p| !p.trim().is_empty()) else {
+    let Some(p) = phone.as_deref().filter(|p| !refdata::blank(p)) else {
         return;
     };
     if let Some(why) = refdata::phone_problem(p) {
@@ -428,13 +435,9 @@ fn phone(s: &mut Sink, path: &dyn Fn() -> String, phone: &Option<String>) {
     }
 }
 
-fn future(
-    s: &mut Sink,
-    cfg: &RuleConfig,
-    as_of: Timestamp,
-    dates: &[(&'static str, Option<Timestamp>)],
-) {
-    let limit = as_of + cfg.max_future_skew;
+/// Flags the dates after `limit`: the run's time plus the rule's `max_future_skew`,
+/// worked out once a run.
+fn future(s: &mut Sink, limit: Timestamp, dates: &[(&'static str, Option<Timestamp>)]) {
     for (name, t) in dates {
         if let Some(t) = t
             && *t > limit
@@ -483,23 +486,165 @@ fn whitespace(s: &mut Sink, fields: &[(&dyn Fn() -> String, &Option<String>)]) {
     }
 }
 
+/// Whether `a` and `b` differ by more than `tol`.
 fn over(a: Decimal, b: Decimal, tol: Decimal) -> bool {
-    (a - b).abs() > tol
+    Fx::of(a)
+        .differs(Fx::of(b), Fx::of(tol))
+        .unwrap_or_else(|| (a - b).abs() > tol)
+}
+
+/// Exact decimal arithmetic on (mantissa, scale) pairs held in an `i64`: money has two to
+/// four decimals, so the rules' sums and products fit and cost a few instructions instead
+/// of `Decimal`'s general arithmetic. Every operation returns `None` where it would
+/// overflow; the rules then do the same sum in `Decimal`.
+#[derive(Clone, Copy)]
+struct Fx {
+    m: i64,
+    s: u32,
+}
+
+const POW10: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+impl Fx {
+    #[inline]
+    fn of(d: Decimal) -> Fx {
+        match i64::try_from(d.mantissa()) {
+            Ok(m) => Fx { m, s: d.scale() },
+            // Out of range: a scale no other operand can reach makes every operation fail.
+            Err(_) => Fx { m: 0, s: 99 },
+        }
+    }
+
+    #[inline]
+    fn at(self, s: u32) -> Option<i64> {
+        if s == self.s {
+            return Some(self.m);
+        }
+        let p = *POW10.get(s.checked_sub(self.s)? as usize)?;
+        self.m.checked_mul(p)
+    }
+
+    #[inline]
+    fn add(self, o: Fx) -> Option<Fx> {
+        let s = self.s.max(o.s);
+        Some(Fx {
+            m: self.at(s)?.checked_add(o.at(s)?)?,
+            s,
+        })
+    }
+
+    #[inline]
+    fn sub(self, o: Fx) -> Option<Fx> {
+        let s = self.s.max(o.s);
+        Some(Fx {
+            m: self.at(s)?.checked_sub(o.at(s)?)?,
+            s,
+        })
+    }
+
+    #[inline]
+    fn mul(self, o: Fx) -> Option<Fx> {
+        let s = self.s + o.s;
+        (s < 19).then_some(())?;
+        Some(Fx {
+            m: self.m.checked_mul(o.m)?,
+            s,
+        })
+    }
+
+    /// `|self - o| > tol`.
+    #[inline]
+    fn differs(self, o: Fx, tol: Fx) -> Option<bool> {
+        let d = self.sub(o)?;
+        let s = d.s.max(tol.s);
+        Some(d.at(s)?.checked_abs()? > tol.at(s)?)
+    }
+}
+
+/// The sum of some amounts, exactly.
+fn sum(amounts: impl Iterator<Item = Decimal> + Clone) -> Decimal {
+    let mut acc = Some(Fx { m: 0, s: 0 });
+    for a in amounts.clone() {
+        acc = acc.and_then(|x| x.add(Fx::of(a)));
+    }
+    match acc {
+        Some(f) if f.s <= 28 => Decimal::new(f.m, f.s),
+        _ => amounts.sum(),
+    }
 }
 
 // ---- what a run remembers ----------------------------------------------------------------
 
+/// Values seen per platform and store. Most batches hold one store, so the store is
+/// found once (the last one is tried first) and only the values are hashed.
+pub(crate) struct PerStore<'r, V> {
+    stores: Vec<(PlatformKind, &'r str, FxHashMap<&'r str, V>)>,
+    last: usize,
+    capacity: usize,
+}
+
+impl<V> Default for PerStore<'_, V> {
+    fn default() -> Self {
+        PerStore::with_capacity(0)
+    }
+}
+
+impl<'r, V> PerStore<'r, V> {
+    fn with_capacity(capacity: usize) -> Self {
+        PerStore {
+            stores: Vec::new(),
+            last: 0,
+            capacity,
+        }
+    }
+
+    fn map(&mut self, platform: PlatformKind, store: &'r str) -> &mut FxHashMap<&'r str, V> {
+        let hit = |(p, s, _): &(PlatformKind, &str, _)| *p == platform && *s == store;
+        if !self.stores.get(self.last).is_some_and(hit) {
+            self.last = match self.stores.iter().position(hit) {
+                Some(i) => i,
+                None => {
+                    let map =
+                        FxHashMap::with_capacity_and_hasher(self.capacity, Default::default());
+                    self.stores.push((platform, store, map));
+                    self.stores.len() - 1
+                }
+            };
+        }
+        &mut self.stores[self.last].2
+    }
+}
+
 /// What the set-level rules have seen so far in one run.
 #[derive(Default)]
 pub(crate) struct State<'r> {
-    ids: FxHashMap<(PlatformKind, &'r str, &'r str), usize>,
-    numbers: FxHashMap<(PlatformKind, &'r str, &'r str), &'r str>,
+    ids: PerStore<'r, usize>,
+    numbers: PerStore<'r, &'r str>,
     emails: FxHashMap<(PlatformKind, &'r str, String), &'r str>,
     skus: FxHashMap<(PlatformKind, &'r str, &'r str), (&'r str, Option<&'r str>)>,
     refunded: FxHashMap<(PlatformKind, &'r str, &'r str), Decimal>,
+    /// The sum of the current order's line subtotals (two rules need it).
+    line_subtotals: Option<(usize, Decimal)>,
 }
 
 impl<'r> State<'r> {
+    /// State for a run over `n` records (the id maps are sized once).
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        State {
+            ids: PerStore::with_capacity(n),
+            numbers: PerStore::with_capacity(n),
+            ..State::default()
+        }
+    }
+
     fn duplicate_id(
         &mut self,
         s: &mut Sink,
@@ -508,16 +653,31 @@ impl<'r> State<'r> {
         id: &'r str,
         index: usize,
     ) {
-        if let Some(first) = self.ids.get(&(platform, store, id)) {
-            let first = *first;
-            s.flag(
-                || "source.id".into(),
-                || format!("id {id} already appears at position {first}"),
-                Some(id),
-                false,
-            );
-        } else {
-            self.ids.insert((platform, store, id), index);
+        use std::collections::hash_map::Entry;
+        match self.ids.map(platform, store).entry(id) {
+            Entry::Occupied(e) => {
+                let first = *e.get();
+                s.flag(
+                    || "source.id".into(),
+                    || format!("id {id} already appears at position {first}"),
+                    Some(id),
+                    false,
+                );
+            }
+            Entry::Vacant(e) => {
+                e.insert(index);
+            }
+        }
+    }
+
+    fn line_subtotals(&mut self, index: usize, o: &Order) -> Decimal {
+        match self.line_subtotals {
+            Some((i, sum)) if i == index => sum,
+            _ => {
+                let sum = sum(o.line_items.iter().map(|l| l.subtotal.amount));
+                self.line_subtotals = Some((index, sum));
+                sum
+            }
         }
     }
 
@@ -562,7 +722,10 @@ impl<'r> State<'r> {
 
 // ---- orders ------------------------------------------------------------------------------
 
-fn order_amounts(o: &Order) -> impl Iterator<Item = (String, &Money)> {
+/// Every amount of an order, with its place: (list, position, field).
+fn order_amounts(
+    o: &Order,
+) -> impl Iterator<Item = (&'static str, Option<usize>, &'static str, &Money)> {
     let lines = o.line_items.iter().enumerate().flat_map(|(i, l)| {
         [
             ("unit_price", &l.unit_price),
@@ -572,7 +735,7 @@ fn order_amounts(o: &Order) -> impl Iterator<Item = (String, &Money)> {
             ("total", &l.total),
         ]
         .into_iter()
-        .map(move |(n, m)| (format!("line_items[{i}].{n}"), m))
+        .map(move |(n, m)| ("line_items", Some(i), n, m))
     });
     let shipping = o.shipping_lines.iter().enumerate().flat_map(|(i, l)| {
         [
@@ -581,12 +744,12 @@ fn order_amounts(o: &Order) -> impl Iterator<Item = (String, &Money)> {
             ("tax", &l.tax),
         ]
         .into_iter()
-        .map(move |(n, m)| (format!("shipping_lines[{i}].{n}"), m))
+        .map(move |(n, m)| ("shipping_lines", Some(i), n, m))
     });
     let fees = o.fee_lines.iter().enumerate().flat_map(|(i, l)| {
         [("amount", &l.amount), ("tax", &l.tax)]
             .into_iter()
-            .map(move |(n, m)| (format!("fee_lines[{i}].{n}"), m))
+            .map(move |(n, m)| ("fee_lines", Some(i), n, m))
     });
     let taxes = o.tax_lines.iter().enumerate().flat_map(|(i, l)| {
         [
@@ -594,7 +757,7 @@ fn order_amounts(o: &Order) -> impl Iterator<Item = (String, &Money)> {
             ("shipping_amount", &l.shipping_amount),
         ]
         .into_iter()
-        .map(move |(n, m)| (format!("tax_lines[{i}].{n}"), m))
+        .map(move |(n, m)| ("tax_lines", Some(i), n, m))
     });
     let totals = [
         ("subtotal", &o.subtotal),
@@ -606,12 +769,20 @@ fn order_amounts(o: &Order) -> impl Iterator<Item = (String, &Money)> {
         ("refunded_total", &o.refunded_total),
     ]
     .into_iter()
-    .map(|(n, m)| (n.to_owned(), m));
+    .map(|(n, m)| ("", None, n, m));
     lines.chain(shipping).chain(fees).chain(taxes).chain(totals)
+}
+
+fn amount_path(list: &str, i: Option<usize>, field: &str) -> String {
+    match i {
+        Some(i) => format!("{list}[{i}].{field}"),
+        None => field.to_owned(),
+    }
 }
 
 /// Runs one order rule on one order.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(crate) fn order<'r>(
     rule: Builtin,
     cfg: &RuleConfig,
@@ -619,21 +790,22 @@ pub(crate) fn order<'r>(
     index: usize,
     st: &mut State<'r>,
     refs: &Reference,
-    as_of: Timestamp,
+    at: Timestamp,
     s: &mut Sink,
 ) {
     use Builtin as B;
     let tol = cfg.tolerance;
-    let cur = o.currency.as_str();
+    let cur = o.currency;
     match rule {
         B::OrderRequired => required(cfg, s, |f| order_present(o, f)),
         B::OrderEmailSyntax => email_syntax(s, "email", &o.email),
         B::OrderEmailPlaceholder => email_placeholder(s, "email", &o.email),
-        B::OrderCurrency => currency_code(s, cfg, &|| "currency".into(), cur),
+        B::OrderCurrency => currency_code(s, cfg, &|| "currency".into(), cur.as_str()),
         B::OrderCurrencyConsistent => {
-            let mut other = order_amounts(o).filter(|(_, m)| m.currency != o.currency);
-            if let Some((path, m)) = other.next() {
+            let mut other = order_amounts(o).filter(|(_, _, _, m)| m.currency != o.currency);
+            if let Some((list, i, field, m)) = other.next() {
                 let more = other.count();
+                let path = amount_path(list, i, field);
                 s.flag(
                     || path.clone(),
                     || {
@@ -677,17 +849,25 @@ pub(crate) fn order<'r>(
             let lines = if o.line_items.is_empty() {
                 o.subtotal.amount
             } else {
-                o.line_items.iter().map(|l| l.subtotal.amount).sum()
+                st.line_subtotals(index, o)
             };
             let tax = if o.prices_include_tax {
                 Decimal::ZERO
             } else {
                 o.tax_total.amount
             };
-            let expected = lines - o.discount_total.amount
-                + o.shipping_total.amount
-                + o.fee_total.amount
-                + tax;
+            let expected = Fx::of(lines)
+                .sub(Fx::of(o.discount_total.amount))
+                .and_then(|x| x.add(Fx::of(o.shipping_total.amount)))
+                .and_then(|x| x.add(Fx::of(o.fee_total.amount)))
+                .and_then(|x| x.add(Fx::of(tax)))
+                .and_then(|x| (x.s <= 28).then(|| Decimal::new(x.m, x.s)))
+                .unwrap_or_else(|| {
+                    lines - o.discount_total.amount
+                        + o.shipping_total.amount
+                        + o.fee_total.amount
+                        + tax
+                });
             if over(o.total.amount, expected, tol) {
                 s.flag(
                     || "total".into(),
@@ -704,7 +884,7 @@ pub(crate) fn order<'r>(
         }
         B::OrderSubtotal => {
             if !o.line_items.is_empty() {
-                let lines: Decimal = o.line_items.iter().map(|l| l.subtotal.amount).sum();
+                let lines = st.line_subtotals(index, o);
                 if over(o.subtotal.amount, lines, tol) {
                     s.flag(
                         || "subtotal".into(),
@@ -722,9 +902,25 @@ pub(crate) fn order<'r>(
         }
         B::OrderLineTotal => {
             for (i, l) in o.line_items.iter().enumerate() {
-                let expected = l.quantity * l.unit_price.amount - l.discount.amount;
-                let line_tol = tol * l.quantity.abs().max(Decimal::ONE);
-                if over(l.total.amount, expected, line_tol) {
+                let line_tol = if l.quantity.abs() > Decimal::ONE {
+                    l.quantity.abs()
+                } else {
+                    Decimal::ONE
+                };
+                let fast = Fx::of(l.quantity)
+                    .mul(Fx::of(l.unit_price.amount))
+                    .and_then(|x| x.sub(Fx::of(l.discount.amount)))
+                    .zip(Fx::of(tol).mul(Fx::of(line_tol)))
+                    .and_then(|(e, t)| Fx::of(l.total.amount).differs(e, t));
+                let wrong = fast.unwrap_or_else(|| {
+                    over(
+                        l.total.amount,
+                        l.quantity * l.unit_price.amount - l.discount.amount,
+                        tol * line_tol,
+                    )
+                });
+                if wrong {
+                    let expected = l.quantity * l.unit_price.amount - l.discount.amount;
                     let fixable = l.total.amount.is_zero() && l.discount.amount.is_zero();
                     s.flag(
                         || format!("line_items[{i}].total"),
@@ -742,7 +938,7 @@ pub(crate) fn order<'r>(
         }
         B::OrderQuantity => {
             for (i, l) in o.line_items.iter().enumerate() {
-                if l.quantity <= Decimal::ZERO {
+                if l.quantity.is_sign_negative() || l.quantity.is_zero() {
                     s.flag(
                         || format!("line_items[{i}].quantity"),
                         || format!("line {:?} sells quantity {}", l.name, l.quantity),
@@ -802,8 +998,7 @@ pub(crate) fn order<'r>(
         }
         B::OrderFutureDate => future(
             s,
-            cfg,
-            as_of,
+            at,
             &[
                 ("created_at", Some(o.created_at)),
                 ("updated_at", o.updated_at),
@@ -893,9 +1088,10 @@ pub(crate) fn order<'r>(
         }
         B::OrderStalePending => {
             if matches!(o.status, OrderStatus::Pending | OrderStatus::OnHold)
-                && o.created_at < as_of - TimeDelta::days(cfg.days)
+                // `at` is the run's time minus the rule's `days`, worked out once a run.
+                && o.created_at < at
             {
-                let age = (as_of - o.created_at).num_days();
+                let age = (at - o.created_at).num_days() + cfg.days;
                 s.flag(
                     || "status".into(),
                     || {
@@ -915,20 +1111,21 @@ pub(crate) fn order<'r>(
         }
         B::OrderDuplicateNumber => {
             if let Some(n) = o.number.as_deref().filter(|n| !n.is_empty()) {
-                let key = (o.source.platform, o.source.store.as_str(), n);
-                match st.numbers.get(&key) {
-                    Some(other) if *other != o.source.id => {
-                        let other = *other;
-                        s.flag(
-                            || "number".into(),
-                            || format!("number {n} is also order {other}'s"),
-                            Some(n),
-                            false,
-                        );
+                use std::collections::hash_map::Entry;
+                match st.numbers.map(o.source.platform, &o.source.store).entry(n) {
+                    Entry::Occupied(e) => {
+                        let other = *e.get();
+                        if other != o.source.id {
+                            s.flag(
+                                || "number".into(),
+                                || format!("number {n} is also order {other}'s"),
+                                Some(n),
+                                false,
+                            );
+                        }
                     }
-                    Some(_) => {}
-                    None => {
-                        st.numbers.insert(key, &o.source.id);
+                    Entry::Vacant(e) => {
+                        e.insert(&o.source.id);
                     }
                 }
             }
@@ -1008,13 +1205,14 @@ fn distinct_addresses(c: &Customer) -> Vec<(String, &Address)> {
 
 /// Runs one customer rule on one customer.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(crate) fn customer<'r>(
     rule: Builtin,
     cfg: &RuleConfig,
     c: &'r Customer,
     index: usize,
     st: &mut State<'r>,
-    as_of: Timestamp,
+    at: Timestamp,
     s: &mut Sink,
 ) {
     use Builtin as B;
@@ -1104,8 +1302,7 @@ pub(crate) fn customer<'r>(
         }
         B::CustomerFutureDate => future(
             s,
-            cfg,
-            as_of,
+            at,
             &[("created_at", c.created_at), ("updated_at", c.updated_at)],
         ),
         B::CustomerUpdatedBeforeCreated => updated_before(s, c.created_at, c.updated_at),
@@ -1215,13 +1412,14 @@ fn price_checks(
 
 /// Runs one product rule on one product.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(crate) fn product<'r>(
     rule: Builtin,
     cfg: &RuleConfig,
     p: &'r Product,
     index: usize,
     st: &mut State<'r>,
-    as_of: Timestamp,
+    at: Timestamp,
     s: &mut Sink,
 ) {
     use Builtin as B;
@@ -1365,8 +1563,7 @@ pub(crate) fn product<'r>(
         }
         B::ProductFutureDate => future(
             s,
-            cfg,
-            as_of,
+            at,
             &[("created_at", p.created_at), ("updated_at", p.updated_at)],
         ),
         B::ProductUpdatedBeforeCreated => updated_before(s, p.created_at, p.updated_at),
@@ -1412,6 +1609,7 @@ pub(crate) fn product<'r>(
 
 /// Runs one variant rule on one variant.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(crate) fn variant<'r>(
     rule: Builtin,
     cfg: &RuleConfig,
@@ -1419,7 +1617,7 @@ pub(crate) fn variant<'r>(
     index: usize,
     st: &mut State<'r>,
     refs: &Reference,
-    as_of: Timestamp,
+    at: Timestamp,
     s: &mut Sink,
 ) {
     use Builtin as B;
@@ -1447,8 +1645,7 @@ pub(crate) fn variant<'r>(
         }
         B::VariantFutureDate => future(
             s,
-            cfg,
-            as_of,
+            at,
             &[("created_at", v.created_at), ("updated_at", v.updated_at)],
         ),
         B::VariantDuplicateId => st.duplicate_id(s, platform, store, &v.source.id, index),
@@ -1485,6 +1682,7 @@ pub(crate) fn variant<'r>(
 
 /// Runs one refund rule on one refund.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(crate) fn refund<'r>(
     rule: Builtin,
     cfg: &RuleConfig,
@@ -1492,7 +1690,7 @@ pub(crate) fn refund<'r>(
     index: usize,
     st: &mut State<'r>,
     refs: &Reference,
-    as_of: Timestamp,
+    at: Timestamp,
     s: &mut Sink,
 ) {
     use Builtin as B;
@@ -1525,7 +1723,7 @@ pub(crate) fn refund<'r>(
         }
         B::RefundQuantityPositive => {
             for (i, l) in r.line_items.iter().enumerate() {
-                if l.quantity <= Decimal::ZERO {
+                if l.quantity.is_sign_negative() || l.quantity.is_zero() {
                     s.flag(
                         || format!("line_items[{i}].quantity"),
                         || format!("refunded line returns quantity {}", l.quantity),
@@ -1543,8 +1741,7 @@ pub(crate) fn refund<'r>(
         ),
         B::RefundFutureDate => future(
             s,
-            cfg,
-            as_of,
+            at,
             &[
                 ("created_at", Some(r.created_at)),
                 ("processed_at", r.processed_at),
