@@ -63,7 +63,7 @@ pub(crate) fn format_time(t: &Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
 }
 
-fn parse_time(name: &'static str, text: &str) -> Result<Timestamp, Error> {
+pub(crate) fn parse_time(name: &'static str, text: &str) -> Result<Timestamp, Error> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| invalid(name, format!("{text:?} is not an RFC 3339 timestamp ({e})")))

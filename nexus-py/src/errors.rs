@@ -30,6 +30,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::Timeout { .. } => "NexusTimeoutError",
         Error::InvalidPage { .. } => "InvalidPageError",
         Error::CursorStuck { .. } => "CursorStuckError",
+        Error::Rules { .. } => "RuleError",
         // `Error` is non-exhaustive: a kind this binding does not know yet is still a
         // `NexusError` with the right code.
         _ => "NexusError",
@@ -41,7 +42,8 @@ fn class_name(err: &Error) -> &'static str {
 /// The exception's message is the error's `Display` text and its `code` attribute is
 /// `Error::code()`. A `DataError` also carries the problem in its `errors` list; the errors
 /// of a store carry their structured fields as attributes (`platform`, `status`,
-/// `platform_code`, `retry_after`, `timeout`, `entity`, `position`).
+/// `platform_code`, `retry_after`, `timeout`, `entity`, `position`), and a rule set's
+/// mistake carries where it is (`file`, `line`, `column`, `key`).
 ///
 /// Should building the exception itself fail (the Python package is broken), that failure is
 /// what gets raised.
@@ -107,6 +109,18 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
                     kwargs.set_item("platform", platform.as_str())?;
                     kwargs.set_item("entity", entity.plural())?;
                     kwargs.set_item("position", position)?;
+                }
+                Error::Rules {
+                    file,
+                    line,
+                    column,
+                    key,
+                    ..
+                } => {
+                    kwargs.set_item("file", file)?;
+                    kwargs.set_item("line", line)?;
+                    kwargs.set_item("column", column)?;
+                    kwargs.set_item("key", (!key.is_empty()).then_some(key))?;
                 }
                 _ => {}
             }

@@ -8,11 +8,13 @@
 //! Errors become Python exceptions in exactly one place, [`errors::to_py_err`].
 //!
 //! The connectors (`_Connector`, `_PageIter`) are in [`connectors`], the fake stores
-//! (`_FakeStore`) in [`fake`].
+//! (`_FakeStore`) in [`fake`], the quality engine (`_RuleSet`, `check_quality`) in
+//! [`quality`].
 
 mod connectors;
 mod errors;
 mod fake;
+mod quality;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -152,6 +154,9 @@ mod _nexus {
 
     #[pymodule_export]
     use super::fake::PyFakeStore;
+
+    #[pymodule_export]
+    use super::quality::{PyRuleSet, check_quality, report_from_json, report_html, rule_catalog};
 
     use pyo3::prelude::*;
 

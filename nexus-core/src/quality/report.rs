@@ -472,7 +472,7 @@ impl QualityReport {
     /// Reads a report written by [`QualityReport::to_json`] (to compare against it).
     pub fn from_json(text: &str) -> Result<Self, Error> {
         serde_json::from_str(text).map_err(|e| Error::InvalidArgument {
-            name: "previous",
+            name: "report",
             message: format!("not a Nexus quality report: {e}"),
         })
     }

@@ -34,6 +34,14 @@ directly, page by page, with incremental reads from a :class:`Checkpoint`::
 
 :mod:`nexus.testing` has fake stores on 127.0.0.1 to try them, and to test code that uses
 them, without a store account.
+
+:func:`check_quality` scores unified records against a :class:`RuleSet` (the default pack
+or a YAML or JSON rule file), cleanses them on request, and returns a
+:class:`QualityReport` with a grade, every violation, recommendations and an HTML page::
+
+    report = nexus.check_quality(result, entity="orders", cleanse=True)
+    print(report)                        # <QualityReport B+ 87.50, 9 records, 12 violations>
+    report.to_html("quality.html")
 """
 
 from __future__ import annotations
@@ -68,10 +76,12 @@ from ._errors import (
     PlatformError,
     RateLimited,
     RateLimitedError,
+    RuleError,
     UnknownEntityError,
     UnknownPlatformError,
     UnsupportedError,
 )
+from ._quality import QualityReport, RuleSet, check_quality
 from ._result import MappingResult, Record
 
 __all__ = [
@@ -94,9 +104,12 @@ __all__ = [
     "Payload",
     "Platform",
     "PlatformError",
+    "QualityReport",
     "RateLimited",
     "RateLimitedError",
     "ReadResult",
+    "RuleError",
+    "RuleSet",
     "Shopify",
     "StoreInfo",
     "Tombstone",
@@ -106,6 +119,7 @@ __all__ = [
     "Webhook",
     "WooCommerce",
     "__version__",
+    "check_quality",
     "json_schema",
     "map_customers",
     "map_orders",
@@ -136,8 +150,11 @@ for _cls in (
     NexusTimeoutError,
     Page,
     PlatformError,
+    QualityReport,
     RateLimitedError,
     ReadResult,
+    RuleError,
+    RuleSet,
     Shopify,
     StoreInfo,
     Tombstone,

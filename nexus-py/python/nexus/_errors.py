@@ -33,6 +33,7 @@ __all__ = [
     "PlatformError",
     "RateLimited",
     "RateLimitedError",
+    "RuleError",
     "UnknownEntityError",
     "UnknownPlatformError",
     "UnsupportedError",
@@ -329,6 +330,47 @@ class CursorStuckError(NexusError):
         self.platform = platform
         self.entity = entity
         self.position = position
+
+
+class RuleError(NexusError, ValueError):
+    """A rule set has a mistake: an unknown rule id, a setting the rule does not take, a
+    value of the wrong kind, a rule file that cannot be read. Raised when the rules are read
+    (:meth:`nexus.RuleSet.from_file`, ``from_yaml``, ``from_json``).
+
+    The message names the file, the line and column, and the key, as
+    ``"shop.yaml:3:3: rules.order.totl_matches: unknown rule ..."``.
+
+    Attributes:
+        file: The rule file, when the rules came from one.
+        line: The line of the mistake (1-based), when known.
+        column: The column of the mistake (1-based), when known.
+        key: The key of the mistake (``"rules.order.total_matches.tolerance"``), when the
+            mistake is about one key.
+    """
+
+    default_code: ClassVar[str] = "invalid_rules"
+
+    file: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    key: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        file: Optional[str] = None,
+        line: Optional[int] = None,
+        column: Optional[int] = None,
+        key: Optional[str] = None,
+    ) -> None:
+        """Creates the exception for a mistake at ``file:line:column``, in ``key``."""
+        super().__init__(message, code)
+        self.file = file
+        self.line = line
+        self.column = column
+        self.key = key
 
 
 class InvalidArgumentError(NexusError, ValueError):

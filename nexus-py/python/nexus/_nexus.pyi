@@ -3,14 +3,20 @@
 Checked against the compiled module by ``python -m mypy.stubtest nexus``.
 """
 
+import os
 from typing import final
 
 __all__ = [
     "_Connector",
     "_FakeStore",
     "_PageIter",
+    "_RuleSet",
+    "check_quality",
     "json_schema",
     "map_json",
+    "report_from_json",
+    "report_html",
+    "rule_catalog",
     "verify_webhook",
     "__version__",
 ]
@@ -206,3 +212,49 @@ class _FakeStore:
         """Expires every Magento admin token issued so far."""
     def close(self) -> None:
         """Stops the store."""
+
+# --- Quality (wrapped by nexus.RuleSet, nexus.check_quality, nexus.QualityReport) ---
+
+@final
+class _RuleSet:
+    """A rule set (private: use ``nexus.RuleSet``)."""
+
+    @staticmethod
+    def default() -> _RuleSet:
+        """The default pack."""
+    @staticmethod
+    def from_file(path: str | os.PathLike[str]) -> _RuleSet:
+        """Reads a ``.yaml``, ``.yml`` or ``.json`` rule file."""
+    @staticmethod
+    def from_yaml(text: str) -> _RuleSet:
+        """Reads rules from YAML text."""
+    @staticmethod
+    def from_json(text: str) -> _RuleSet:
+        """Reads rules from JSON text."""
+    def rules(self) -> str:
+        """The rules of the set as the JSON text of a list of objects."""
+
+def rule_catalog() -> str:
+    """Every built-in rule as documented, as the JSON text of a list of objects."""
+
+def check_quality(
+    entity: str | None,
+    records: str | bytes | bytearray,
+    *,
+    rules: _RuleSet | None = None,
+    cleanse: bool = False,
+    previous: str | None = None,
+    as_of: str | None = None,
+) -> tuple[str, str | None]:
+    """Checks records in the unified JSON form; ``entity=None`` for a dataset object.
+
+    Returns ``(report, records)``: the report's JSON text, and the cleansed records' JSON
+    text when ``cleanse`` is set.
+    """
+
+def report_from_json(text: str) -> str:
+    """Reads a report's JSON text and writes it again; raises ``InvalidArgumentError`` when
+    the text is not a quality report."""
+
+def report_html(report_json: str) -> str:
+    """The HTML page of a report given as JSON text."""
