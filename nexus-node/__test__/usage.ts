@@ -18,6 +18,9 @@ import {
   mapVariants,
   verifyWebhook,
   version,
+  QualityReport,
+  RuleSet,
+  checkQuality,
   type Capabilities,
   type Checkpoint,
   type Customer,
@@ -34,6 +37,20 @@ import {
   type PageIterator,
   type PlatformKind,
   type Product,
+  type QualityChange,
+  type QualityDataset,
+  type QualityDimension,
+  type QualityDimensionScore,
+  type QualityOptions,
+  type QualityRecommendation,
+  type QualityRecord,
+  type QualityRejected,
+  type QualityReportJson,
+  type QualityRuleCount,
+  type QualityRuleSummary,
+  type QualitySeverity,
+  type QualityTrend,
+  type QualityViolation,
   type ReadEntity,
   type ReadResult,
   type Refund,
@@ -169,3 +186,77 @@ async function stream(s: PageStream): Promise<number> {
   return n
 }
 void stream
+
+// Data quality: checkQuality takes a list with its entity, or a dataset without one; the
+// report's getters are typed as its JSON form.
+
+function quality(orders: Order[], customers: Customer[]): void {
+  const rules: RuleSet = RuleSet.fromFile('rules.yaml')
+  const summaries: QualityRuleSummary[] = [...RuleSet.default().rules, ...RuleSet.fromYaml('').rules, ...RuleSet.fromJson('{}').rules]
+  const enabled: boolean = summaries[0].enabled
+  // `satisfies` keeps the entity's literal type, which a list of records needs.
+  const options = { entity: 'orders', rules, cleanse: true, asOf: '2024-06-01T00:00:00Z' } satisfies QualityOptions
+  const report: QualityReport = checkQuality(orders, options)
+  const score: number = report.score
+  const grade: string = report.grade
+  const records: number = report.records
+  const at: string = report.generatedAt
+  const validity: number | null = report.dimensions.validity
+  const details: QualityDimensionScore = report.dimensionDetails.accuracy
+  const violations: QualityViolation[] = report.violations
+  const v: QualityViolation = violations[0]
+  const where: string = `${v.record_id} ${v.path} ${v.message} ${v.value ?? ''} ${v.index}`
+  const severity: QualitySeverity = v.severity
+  const dimension: QualityDimension = v.dimension
+  const counts: QualityRuleCount[] = report.rules
+  const failed: number = counts[0].records_failed
+  const changes: QualityChange[] = report.cleansing
+  const after: string | null = changes[0].after
+  const top: QualityRecommendation | undefined = report.recommendations[0]
+  const rejected: QualityRejected[] = report.rejected
+  const storeGrade: string = report.stores[0].grade
+  const entity: string | null = report.entities[0].entity
+  const cleansed: QualityRecord[] | QualityDataset | null = report.cleansedRecords
+  const html: string = report.toHtml()
+  const text: string = report.toJson()
+  const json: QualityReportJson = report.toJSON()
+  const changeCount: number = json.cleansing.changes.length
+  const again: QualityReport = QualityReport.fromJson(JSON.stringify(report))
+
+  const dataset: QualityReport = checkQuality({ orders, customers }, { asOf: '2024-06-01T00:00:00Z', previous: report })
+  const trend: QualityTrend | null = dataset.trend
+  const direction: 'improved' | 'declined' | 'unchanged' | undefined = trend?.direction
+  const fromText: QualityReport = checkQuality(Buffer.from('[]'), { entity: 'customers', previous: text })
+  const datasetText: QualityReport = checkQuality('{"orders": []}')
+
+  // @ts-expect-error: a list of records needs its entity
+  checkQuality(orders)
+
+  // @ts-expect-error: a list of records needs its entity
+  checkQuality(orders, { cleanse: true })
+
+  // @ts-expect-error: a dataset names its entities by its keys
+  checkQuality({ orders }, { entity: 'orders' })
+
+  // @ts-expect-error: a misspelt option
+  checkQuality(orders, { entity: 'orders', cleanze: true })
+
+  // @ts-expect-error: not an entity the quality engine checks
+  checkQuality(orders, { entity: 'transactions' })
+
+  // @ts-expect-error: rules are a RuleSet, not a file name
+  checkQuality(orders, { entity: 'orders', rules: 'rules.yaml' })
+
+  // @ts-expect-error: the previous report is a QualityReport or its JSON text
+  checkQuality(orders, { entity: 'orders', previous: json })
+
+  // @ts-expect-error: the violations are the JSON's, with snake_case keys
+  v.recordId
+
+  // @ts-expect-error: not a dimension
+  report.dimensions.freshness
+
+  void enabled, score, grade, records, at, validity, details, where, severity, dimension, failed, after, top,
+    rejected, storeGrade, entity, cleansed, html, json, changeCount, again, direction, fromText, datasetText
+}
+void quality

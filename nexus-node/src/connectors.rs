@@ -70,7 +70,7 @@ pub(crate) fn format_time(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn parse_time(name: &'static str, text: &str) -> std::result::Result<Timestamp, Error> {
+pub(crate) fn parse_time(name: &'static str, text: &str) -> std::result::Result<Timestamp, Error> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {

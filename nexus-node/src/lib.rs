@@ -9,10 +9,16 @@
 //!
 //! The connectors (`WooCommerce`, `Shopify`, `Magento`) are in [`connectors`], the fake
 //! stores in [`fake`]; their network calls return Promises through [`promise::promise`].
+//! The quality engine (`RuleSet`, `checkQuality`, `QualityReport`) is in [`quality`].
 
 mod connectors;
 mod fake;
 mod promise;
+mod quality;
+
+// Exported from the crate root like the `mapX` functions: napi registers functions only
+// outside `cfg(test)`, and a function reachable from nowhere else would be dead code there.
+pub use quality::check_quality;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -66,6 +72,17 @@ impl IntoJsError for Error {
 impl IntoJsError for napi::Error {
     fn into_js(self) -> napi::Error<ErrorCode> {
         napi::Error::new(ErrorCode::Engine(self.status), &self.reason)
+    }
+}
+
+/// The core's quality values always serialize (their map keys are strings or unit enum
+/// variants); should writing one as JSON text ever fail, the caller gets a `GenericFailure`.
+impl IntoJsError for serde_json::Error {
+    fn into_js(self) -> napi::Error<ErrorCode> {
+        napi::Error::new(
+            ErrorCode::Engine(Status::GenericFailure),
+            format!("cannot write JSON: {self}"),
+        )
     }
 }
 
@@ -124,15 +141,14 @@ impl From<DataError> for MappingError {
 /// A platform payload: JSON text, its UTF-8 bytes, or already parsed JSON.
 type Payload<'a> = Either3<String, Uint8ArraySlice<'a>, Object<'a>>;
 
-/// The payload's JSON bytes, borrowed when they already are bytes.
-fn payload_bytes<'a>(env: &Env, payload: &'a Payload<'_>) -> Result<std::borrow::Cow<'a, [u8]>> {
-    let invalid = |message: String| {
-        Error::InvalidArgument {
-            name: "payload",
-            message,
-        }
-        .into_js()
-    };
+/// The payload's JSON bytes, borrowed when they already are bytes. `name` is the argument
+/// an error names.
+fn payload_bytes<'a>(
+    env: &Env,
+    name: &'static str,
+    payload: &'a Payload<'_>,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
+    let invalid = |message: String| Error::InvalidArgument { name, message }.into_js();
     let object = match payload {
         Either3::A(text) => return Ok(text.as_bytes().into()),
         Either3::B(bytes) => return Ok(bytes.as_ref().into()),
@@ -202,7 +218,7 @@ fn map<'env>(
     options: Option<MapOptions>,
 ) -> Result<Object<'env>> {
     let mapper = mapper(&platform, options).js()?;
-    let bytes = payload_bytes(env, &payload)?;
+    let bytes = payload_bytes(env, "payload", &payload)?;
     let JsonMapping {
         records, errors, ..
     } = mapper.map_json(entity, &bytes).js()?;
@@ -312,7 +328,7 @@ pub fn verify_webhook<'env>(
         })
         .collect();
     let platform: PlatformKind = PlatformKind::from_str(&platform).js()?;
-    let bytes = payload_bytes(env, &body)?;
+    let bytes = payload_bytes(env, "payload", &body)?;
     let hook = nexus_core::platform::verify_webhook(platform, &secret, &pairs, &bytes).js()?;
     let store = options
         .and_then(|o| o.store)
