@@ -23,10 +23,12 @@ started=$(date +%s)
 
 step "Python tools (virtual environment $venv)"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.7,<2" "pytest>=7" "jsonschema>=4.18" "mypy>=1.10"
+"$venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.7,<2" "pytest>=7" "jsonschema>=4.18" "mypy>=1.10" \
+    "polars>=1.0" "pandas>=2.0"
 
 step "Node packages (npm ci)"
 (cd nexus-node && npm ci --no-audit --no-fund --loglevel=error)
+(cd scripts/html-check && npm ci --no-audit --no-fund --loglevel=error)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -42,6 +44,10 @@ cargo run -q -p nexus-core --example quickstart > "$CARGO_TARGET_DIR/quickstart.
 tail -n 5 "$CARGO_TARGET_DIR/quickstart.out"
 cargo run -q -p nexus-core --example read_store > /dev/null
 
+step "Quality report example, opened in headless Chromium"
+cargo run -q -p nexus-core --example quality_report -- "$CARGO_TARGET_DIR/quality-report.html" > /dev/null
+node scripts/html-check/check.mjs "$CARGO_TARGET_DIR/quality-report.html"
+
 step "Python wheel (maturin, dev profile) and pytest"
 rm -rf "$wheels"
 "$venv/bin/maturin" build --quiet --profile dev -m nexus-py/Cargo.toml -o "$wheels"
@@ -49,6 +55,7 @@ rm -rf "$wheels"
 "$venv/bin/python" -m pytest nexus-py/tests -q -p no:cacheprovider
 "$venv/bin/python" nexus-py/examples/map_fixtures.py > /dev/null
 "$venv/bin/python" nexus-py/examples/fake_store_read.py > /dev/null
+"$venv/bin/python" nexus-py/examples/quality_report.py "$CARGO_TARGET_DIR/py-quality-report.html" > /dev/null
 
 step "Python type checks (mypy strict, stubtest)"
 (cd nexus-py && "$venv/bin/mypy" python/nexus tests examples \
@@ -59,7 +66,8 @@ generated="$CARGO_TARGET_DIR/node-generated"
 mkdir -p "$generated" && cp nexus-node/index.js nexus-node/index.d.ts "$generated/"
 (cd nexus-node && npm run --silent build && npm test && npm run --silent typecheck \
     && node scripts/gen-types.mjs --check && node examples/map_fixtures.mjs > /dev/null \
-    && node examples/fake_store_read.mjs > /dev/null)
+    && node examples/fake_store_read.mjs > /dev/null \
+    && node examples/quality_report.mjs "$CARGO_TARGET_DIR/node-quality-report.html" > /dev/null)
 for f in index.js index.d.ts; do
     cmp -s "$generated/$f" "nexus-node/$f" \
         || { echo "nexus-node/$f was out of date (napi build regenerated it): commit it"; exit 1; }
