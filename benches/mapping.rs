@@ -11,23 +11,9 @@ use nexus_core::mapping::Mapper;
 use nexus_core::model::PlatformKind;
 use serde_json::{Value, json};
 
-/// A small deterministic generator (xorshift64*), so every run maps the same bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn cents(&mut self, lo: u64, hi: u64) -> u64 {
-        lo * 100 + self.below((hi - lo) * 100)
-    }
-}
+#[path = "rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)

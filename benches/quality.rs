@@ -15,20 +15,9 @@ use nexus_core::quality::{QualityEngine, RuleSet};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-/// A small deterministic generator (xorshift64*), so every run checks the same orders.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn money(cents: u64) -> Value {
     json!({"amount": format!("{}.{:02}", cents / 100, cents % 100), "currency": "USD"})

@@ -1177,58 +1177,43 @@ fn build_from_spec(spec: FileSpec) -> Result<RuleSet, (String, String)> {
     Ok(set)
 }
 
+/// A rule-file error at a place the deserializer knows (or, for mistakes found after
+/// reading, at none).
+fn rules_error(
+    file: Option<String>,
+    place: Option<(usize, usize)>,
+    key: String,
+    message: String,
+) -> Error {
+    Error::Rules {
+        file,
+        line: place.map(|p| p.0),
+        column: place.map(|p| p.1),
+        key: if key == "." { String::new() } else { key },
+        message,
+    }
+}
+
 fn parse_yaml(text: &str, file: Option<String>) -> Result<RuleSet, Error> {
     let de = serde_yaml_ng::Deserializer::from_str(text);
-    let spec: FileSpec = match serde_path_to_error::deserialize(de) {
-        Ok(s) => s,
-        Err(e) => {
-            let key = e.path().to_string();
-            let inner = e.into_inner();
-            let (line, column) = inner
-                .location()
-                .map(|l| (Some(l.line()), Some(l.column())))
-                .unwrap_or((None, None));
-            return Err(Error::Rules {
-                file,
-                line,
-                column,
-                key: if key == "." { String::new() } else { key },
-                message: strip_location(&inner.to_string()),
-            });
-        }
-    };
-    build_from_spec(spec).map_err(|(key, message)| Error::Rules {
-        file,
-        line: None,
-        column: None,
-        key,
-        message,
-    })
+    let spec: FileSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let place = inner.location().map(|l| (l.line(), l.column()));
+        rules_error(file.clone(), place, key, strip_location(&inner.to_string()))
+    })?;
+    build_from_spec(spec).map_err(|(key, message)| rules_error(file, None, key, message))
 }
 
 fn parse_json(text: &str, file: Option<String>) -> Result<RuleSet, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let spec: FileSpec = match serde_path_to_error::deserialize(&mut de) {
-        Ok(s) => s,
-        Err(e) => {
-            let key = e.path().to_string();
-            let inner = e.into_inner();
-            return Err(Error::Rules {
-                file,
-                line: (inner.line() > 0).then_some(inner.line()),
-                column: (inner.column() > 0).then_some(inner.column()),
-                key: if key == "." { String::new() } else { key },
-                message: strip_location(&inner.to_string()),
-            });
-        }
-    };
-    build_from_spec(spec).map_err(|(key, message)| Error::Rules {
-        file,
-        line: None,
-        column: None,
-        key,
-        message,
-    })
+    let spec: FileSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let place = (inner.line() > 0).then(|| (inner.line(), inner.column()));
+        rules_error(file.clone(), place, key, strip_location(&inner.to_string()))
+    })?;
+    build_from_spec(spec).map_err(|(key, message)| rules_error(file, None, key, message))
 }
 
 /// The deserializers' messages end with their own "at line N column M"; the error names

@@ -35,9 +35,45 @@ const ADDRESS_FIELDS: &[&str] = &[
     "email",
 ];
 
-/// The fields a `*.required` rule can name for an entity.
+/// The address fields a `*.required` rule can name, under `billing_address.` and
+/// `shipping_address.`, in the order of [`ADDRESS_FIELDS`].
+const ADDRESS_PATHS: [[&str; 13]; 2] = [
+    [
+        "billing_address.first_name",
+        "billing_address.last_name",
+        "billing_address.company",
+        "billing_address.line1",
+        "billing_address.line2",
+        "billing_address.city",
+        "billing_address.region",
+        "billing_address.region_code",
+        "billing_address.postal_code",
+        "billing_address.country_code",
+        "billing_address.country",
+        "billing_address.phone",
+        "billing_address.email",
+    ],
+    [
+        "shipping_address.first_name",
+        "shipping_address.last_name",
+        "shipping_address.company",
+        "shipping_address.line1",
+        "shipping_address.line2",
+        "shipping_address.city",
+        "shipping_address.region",
+        "shipping_address.region_code",
+        "shipping_address.postal_code",
+        "shipping_address.country_code",
+        "shipping_address.country",
+        "shipping_address.phone",
+        "shipping_address.email",
+    ],
+];
+
+/// The fields a `*.required` rule can name for an entity. A field's position in this list
+/// is the id the `*_present` functions below take.
 pub(crate) fn known_fields(entity: EntityKind) -> Vec<&'static str> {
-    let (plain, addresses): (&[&'static str], &[&'static str]) = match entity {
+    let (plain, addresses): (&[&'static str], bool) = match entity {
         EntityKind::Order => (
             &[
                 "number",
@@ -52,7 +88,7 @@ pub(crate) fn known_fields(entity: EntityKind) -> Vec<&'static str> {
                 "note",
                 "tags",
             ],
-            &["billing_address", "shipping_address"],
+            true,
         ),
         EntityKind::Customer => (
             &[
@@ -69,7 +105,7 @@ pub(crate) fn known_fields(entity: EntityKind) -> Vec<&'static str> {
                 "total_spent",
                 "tags",
             ],
-            &["billing_address", "shipping_address"],
+            true,
         ),
         EntityKind::Product => (
             &[
@@ -86,7 +122,7 @@ pub(crate) fn known_fields(entity: EntityKind) -> Vec<&'static str> {
                 "platform_type",
                 "inventory_quantity",
             ],
-            &[],
+            false,
         ),
         EntityKind::Variant => (
             &[
@@ -100,49 +136,16 @@ pub(crate) fn known_fields(entity: EntityKind) -> Vec<&'static str> {
                 "created_at",
                 "updated_at",
             ],
-            &[],
+            false,
         ),
-        EntityKind::Refund => (&["order_id", "reason", "line_items", "processed_at"], &[]),
-        EntityKind::Transaction => (&[], &[]),
+        EntityKind::Refund => (&["order_id", "reason", "line_items", "processed_at"], false),
+        EntityKind::Transaction => (&[], false),
     };
     let mut out = plain.to_vec();
-    for a in addresses {
-        for f in ADDRESS_FIELDS {
-            out.push(match (*a, *f) {
-                ("billing_address", f) => leak_join("billing_address", f),
-                (_, f) => leak_join("shipping_address", f),
-            });
-        }
+    if addresses {
+        out.extend(ADDRESS_PATHS.iter().flatten());
     }
     out
-}
-
-/// `"billing_address" + "." + f` as a static string (the lists are small and fixed).
-fn leak_join(a: &'static str, f: &'static str) -> &'static str {
-    macro_rules! table {
-        ($($f:literal),*) => {
-            match (a, f) {
-                $(("billing_address", $f) => concat!("billing_address.", $f),)*
-                $((_, $f) => concat!("shipping_address.", $f),)*
-                _ => "",
-            }
-        };
-    }
-    table!(
-        "first_name",
-        "last_name",
-        "company",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "region_code",
-        "postal_code",
-        "country_code",
-        "country",
-        "phone",
-        "email"
-    )
 }
 
 fn text_present(v: &Option<String>) -> bool {
