@@ -326,17 +326,22 @@ impl Cx<'_> {
         *value = new;
     }
 
-    fn currency(&mut self, src: &SourceRef, path: &'static str, cur: &mut Currency) -> bool {
+    /// Upper-cases a currency code; whether it changed.
+    fn currency(&mut self, src: &SourceRef, path: &dyn Fn() -> String, cur: &mut Currency) -> bool {
         if !self.opts.runs(Cleanser::UppercaseCodes) {
             return false;
         }
         let up = cur.to_uppercase();
-        if up == *cur || !self.opts.field_allowed(path) {
+        if up == *cur {
+            return false;
+        }
+        let p = path();
+        if !self.opts.field_allowed(&p) {
             return false;
         }
         self.record(
             src,
-            path.into(),
+            p,
             Some(cur.to_string()),
             Some(up.to_string()),
             Cleanser::UppercaseCodes,
@@ -558,7 +563,7 @@ pub(crate) fn order(o: &mut Order, cx: &mut Cx) {
     // The amounts in the record's old currency follow it; amounts in another currency are
     // left for `order.currency_consistent` to report.
     let before = o.currency;
-    if cx.currency(&src, "currency", &mut o.currency) {
+    if cx.currency(&src, &|| "currency".into(), &mut o.currency) {
         recurrency_order(o, before);
     }
     for (i, l) in o.line_items.iter_mut().enumerate() {
@@ -671,7 +676,7 @@ pub(crate) fn customer(c: &mut Customer, cx: &mut Cx) {
         refdata::phone_e164(s, country.as_deref())
     });
     if let Some(m) = &mut c.total_spent {
-        cx.currency(&src, "total_spent.currency", &mut m.currency);
+        cx.currency(&src, &|| "total_spent.currency".into(), &mut m.currency);
     }
 }
 
@@ -681,7 +686,7 @@ pub(crate) fn product(p: &mut Product, cx: &mut Cx) {
     cx.required_text(&src, C::TrimWhitespace, "name", &mut p.name, tidy);
     cx.text(&src, C::TrimWhitespace, &|| "sku".into(), &mut p.sku, tidy);
     if let Some(cur) = &mut p.currency {
-        cx.currency(&src, "currency", cur);
+        cx.currency(&src, &|| "currency".into(), cur);
     }
     for (i, v) in p.variants.iter_mut().enumerate() {
         cx.text(
@@ -691,21 +696,8 @@ pub(crate) fn product(p: &mut Product, cx: &mut Cx) {
             &mut v.sku,
             tidy,
         );
-        if let Some(cur) = &mut v.currency
-            && cx.opts.runs(C::UppercaseCodes)
-        {
-            let up = cur.to_uppercase();
-            let path = format!("variants[{i}].currency");
-            if up != *cur && cx.opts.field_allowed(&path) {
-                cx.record(
-                    &src,
-                    path,
-                    Some(cur.to_string()),
-                    Some(up.to_string()),
-                    C::UppercaseCodes,
-                );
-                *cur = up;
-            }
+        if let Some(cur) = &mut v.currency {
+            cx.currency(&src, &|| format!("variants[{i}].currency"), cur);
         }
     }
 }
@@ -722,13 +714,13 @@ pub(crate) fn variant(v: &mut Variant, cx: &mut Cx) {
         tidy,
     );
     if let Some(cur) = &mut v.currency {
-        cx.currency(&src, "currency", cur);
+        cx.currency(&src, &|| "currency".into(), cur);
     }
 }
 
 pub(crate) fn refund(r: &mut Refund, cx: &mut Cx) {
     let src = r.source.clone();
-    if cx.currency(&src, "amount.currency", &mut r.amount.currency) {
+    if cx.currency(&src, &|| "amount.currency".into(), &mut r.amount.currency) {
         let c = r.amount.currency;
         r.shipping.currency = c;
         for l in &mut r.line_items {

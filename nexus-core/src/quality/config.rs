@@ -452,43 +452,63 @@ impl RuleSetBuilder {
         b
     }
 
-    fn with(mut self, id: &str, param: Option<Param>, f: impl FnOnce(&mut RuleConfig)) -> Self {
+    /// Changes rule `id` with `f`, after checking that the rule exists and takes `param`.
+    /// A mistake is kept for `build`: under the rule's id when the rule or setting is
+    /// wrong, under `id.param` when `f` refuses the value.
+    fn with(
+        mut self,
+        id: &str,
+        param: Option<Param>,
+        f: impl FnOnce(Builtin, &mut RuleConfig) -> Result<(), String>,
+    ) -> Self {
         if self.error.is_some() {
             return self;
         }
-        match lookup(id, param) {
-            Ok(rule) => f(&mut self.set.builtin[rule as usize]),
-            Err(message) => {
-                self.error = Some(Error::Rules {
-                    file: None,
-                    line: None,
-                    column: None,
-                    key: id.to_owned(),
-                    message,
-                })
-            }
+        let outcome = match lookup(id, param) {
+            Ok(rule) => f(rule, &mut self.set.builtin[rule as usize]).map_err(|message| {
+                let key = param.map_or_else(|| id.to_owned(), |p| format!("{id}.{}", p.as_str()));
+                (key, message)
+            }),
+            Err(message) => Err((id.to_owned(), message)),
+        };
+        if let Err((key, message)) = outcome {
+            self.error = Some(Error::Rules {
+                file: None,
+                line: None,
+                column: None,
+                key,
+                message,
+            });
         }
         self
     }
 
+    /// [`with`](Self::with) for a change that cannot be refused.
+    fn set(self, id: &str, param: Option<Param>, f: impl FnOnce(&mut RuleConfig)) -> Self {
+        self.with(id, param, |_, c| {
+            f(c);
+            Ok(())
+        })
+    }
+
     /// Turns a rule on.
     pub fn enable(self, id: &str) -> Self {
-        self.with(id, None, |c| c.enabled = true)
+        self.set(id, None, |c| c.enabled = true)
     }
 
     /// Turns a rule off.
     pub fn disable(self, id: &str) -> Self {
-        self.with(id, None, |c| c.enabled = false)
+        self.set(id, None, |c| c.enabled = false)
     }
 
     /// Changes a rule's severity.
     pub fn severity(self, id: &str, severity: Severity) -> Self {
-        self.with(id, None, |c| c.severity = severity)
+        self.set(id, None, |c| c.severity = severity)
     }
 
     /// Sets a rule's money tolerance.
     pub fn tolerance(self, id: &str, tolerance: Decimal) -> Self {
-        self.with(id, Some(Param::Tolerance), |c| {
+        self.set(id, Some(Param::Tolerance), |c| {
             c.tolerance = tolerance.abs()
         })
     }
@@ -496,25 +516,12 @@ impl RuleSetBuilder {
     /// Sets the fields a `*.required` rule requires.
     pub fn fields<S: Into<String>>(self, id: &str, fields: impl IntoIterator<Item = S>) -> Self {
         let fields: Vec<String> = fields.into_iter().map(Into::into).collect();
-        let checked = lookup(id, Some(Param::Fields)).and_then(|r| {
-            check_fields(r.info().entity, &fields)?;
-            Ok(r)
-        });
-        if let Err(message) = checked {
-            let mut s = self;
-            s.error.get_or_insert(Error::Rules {
-                file: None,
-                line: None,
-                column: None,
-                key: format!("{id}.fields"),
-                message,
-            });
-            return s;
-        }
-        let entity = Builtin::from_id(id)
-            .map(|r| r.info().entity)
-            .unwrap_or(EntityKind::Order);
-        self.with(id, Some(Param::Fields), |c| c.set_fields(entity, fields))
+        self.with(id, Some(Param::Fields), |rule, c| {
+            let entity = rule.info().entity;
+            check_fields(entity, &fields)?;
+            c.set_fields(entity, fields);
+            Ok(())
+        })
     }
 
     /// Sets the codes a currency or country rule allows.
@@ -523,18 +530,18 @@ impl RuleSetBuilder {
             .into_iter()
             .map(|c| c.into().trim().to_ascii_uppercase())
             .collect();
-        self.with(id, Some(Param::Allowed), |c| c.allowed = Some(codes))
+        self.set(id, Some(Param::Allowed), |c| c.allowed = Some(codes))
     }
 
     /// Sets how far in the future a timestamp may be.
     pub fn max_future_skew(self, id: &str, skew: std::time::Duration) -> Self {
         let skew = TimeDelta::from_std(skew).unwrap_or(TimeDelta::MAX);
-        self.with(id, Some(Param::MaxFutureSkew), |c| c.max_future_skew = skew)
+        self.set(id, Some(Param::MaxFutureSkew), |c| c.max_future_skew = skew)
     }
 
     /// Sets a rule's number of days.
     pub fn days(self, id: &str, days: u32) -> Self {
-        self.with(id, Some(Param::Days), |c| c.days = i64::from(days))
+        self.set(id, Some(Param::Days), |c| c.days = i64::from(days))
     }
 
     /// Adds a field rule.

@@ -374,16 +374,15 @@ impl QualityEngine {
 
     /// Checks records of one entity.
     pub fn check<R: Checkable>(&self, records: &[R]) -> QualityReport {
+        self.checked(records, CleansingLog::default())
+    }
+
+    /// The report of records of one entity, with the log of the cleansing done first.
+    fn checked<R: Checkable>(&self, records: &[R], log: CleansingLog) -> QualityReport {
         let as_of = self.now();
         let mut run = Run::new();
         self.run(records, &self.refs, as_of, &mut run);
-        report::build(
-            run,
-            &self.rules,
-            as_of,
-            records.len() as u64,
-            CleansingLog::default(),
-        )
+        report::build(run, &self.rules, as_of, records.len() as u64, log)
     }
 
     /// Cleanses records of one entity in place, with the rule set's cleansing options.
@@ -410,10 +409,7 @@ impl QualityEngine {
     /// Cleanses records in place, then checks them; the report holds the cleansing log.
     pub fn check_and_cleanse<R: Checkable>(&self, records: &mut [R]) -> QualityReport {
         let log = self.cleanse(records);
-        let as_of = self.now();
-        let mut run = Run::new();
-        self.run(&*records, &self.refs, as_of, &mut run);
-        report::build(run, &self.rules, as_of, records.len() as u64, log)
+        self.checked(records, log)
     }
 
     /// Checks every entity of a dataset, with the cross-entity rules, in one report.
@@ -514,7 +510,7 @@ impl QualityEngine {
         } else {
             self.check(&typed)
         };
-        remap(&mut report, &positions);
+        remap(&mut report, R::ENTITY, &positions);
         report.rejected = rejected;
         let records = cleanse.then(|| reassemble(raws, &typed, &positions));
         (report, records)
@@ -563,17 +559,7 @@ impl QualityEngine {
             (EntityKind::Variant, &pv),
             (EntityKind::Refund, &pr),
         ] {
-            for v in report.violations.iter_mut().filter(|v| v.entity == e) {
-                v.index = pos.get(v.index).copied().unwrap_or(v.index);
-            }
-            for c in report
-                .cleansing
-                .changes
-                .iter_mut()
-                .filter(|c| c.entity == e)
-            {
-                c.index = pos.get(c.index).copied().unwrap_or(c.index);
-            }
+            remap(&mut report, e, pos);
         }
         report.rejected = rej;
         let records = cleanse.then(|| {
@@ -835,12 +821,20 @@ fn parse_records<R: Checkable + serde::de::DeserializeOwned>(
     (typed, positions, rejected)
 }
 
-fn remap(report: &mut QualityReport, positions: &[usize]) {
-    for v in &mut report.violations {
-        v.index = positions.get(v.index).copied().unwrap_or(v.index);
+/// Turns the positions of `entity`'s violations and changes, which count the records that
+/// parsed, into positions in the list as given.
+fn remap(report: &mut QualityReport, entity: EntityKind, positions: &[usize]) {
+    let at = |i: usize| positions.get(i).copied().unwrap_or(i);
+    for v in report.violations.iter_mut().filter(|v| v.entity == entity) {
+        v.index = at(v.index);
     }
-    for c in &mut report.cleansing.changes {
-        c.index = positions.get(c.index).copied().unwrap_or(c.index);
+    for c in report
+        .cleansing
+        .changes
+        .iter_mut()
+        .filter(|c| c.entity == entity)
+    {
+        c.index = at(c.index);
     }
 }
 

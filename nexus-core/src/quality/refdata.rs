@@ -155,7 +155,7 @@ const COUNTRIES: &[Country] = countries![
 
 /// The country with this alpha-2 code, exactly (upper case).
 pub fn country(code: &str) -> Option<&'static Country> {
-    let i = letter_pair(code)?;
+    let i = letter_pair(code.as_bytes())?;
     match COUNTRY_INDEX[i] {
         0 => None,
         n => Some(&COUNTRIES[usize::from(n) - 1]),
@@ -163,8 +163,8 @@ pub fn country(code: &str) -> Option<&'static Country> {
 }
 
 /// `AA`..`ZZ` as 0..676, for two upper-case ASCII letters.
-fn letter_pair(code: &str) -> Option<usize> {
-    match code.as_bytes() {
+fn letter_pair(code: &[u8]) -> Option<usize> {
+    match code {
         [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(pair(*a, *b)),
         _ => None,
     }
@@ -373,19 +373,12 @@ const POSTAL: &[(&str, &[&str])] = &[
 
 /// The postal formats of a country, where Nexus knows them.
 pub fn postal_formats(country_code: &str) -> Option<&'static [&'static str]> {
-    let i = letter_pair(country_code)?;
-    match POSTAL_INDEX[i] {
-        0 => None,
-        n => Some(POSTAL[usize::from(n) - 1].1),
-    }
+    postal_formats_for(country_code.as_bytes())
 }
 
-/// The postal formats of the country whose code is `[a, b]` (upper case).
-pub fn postal_formats_for(code: [u8; 2]) -> Option<&'static [&'static str]> {
-    if !(code[0].is_ascii_uppercase() && code[1].is_ascii_uppercase()) {
-        return None;
-    }
-    match POSTAL_INDEX[pair(code[0], code[1])] {
+/// [`postal_formats`] of a code given as bytes (upper case).
+pub fn postal_formats_for(code: &[u8]) -> Option<&'static [&'static str]> {
+    match POSTAL_INDEX[letter_pair(code)?] {
         0 => None,
         n => Some(POSTAL[usize::from(n) - 1].1),
     }

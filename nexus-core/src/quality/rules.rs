@@ -406,7 +406,7 @@ fn postal(s: &mut Sink, prefix: &str, a: &Address) {
         return;
     };
     let up = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
-    if let Some(formats) = refdata::postal_formats_for(up)
+    if let Some(formats) = refdata::postal_formats_for(&up)
         && !refdata::postal_matches(code, formats)
     {
         s.flag(
@@ -474,9 +474,9 @@ fn updated_before(s: &mut Sink, created: Option<Timestamp>, updated: Option<Time
     }
 }
 
-fn whitespace(s: &mut Sink, fields: &[(&dyn Fn() -> String, &Option<String>)]) {
+fn whitespace(s: &mut Sink, fields: &[(&dyn Fn() -> String, Option<&str>)]) {
     for (path, v) in fields {
-        if let Some(t) = v.as_deref()
+        if let Some(t) = *v
             && super::cleanse::tidy(t).is_some()
         {
             s.flag(
@@ -1240,9 +1240,9 @@ pub(crate) fn customer<'r>(
             whitespace(
                 s,
                 &[
-                    (&|| "first_name".into(), &c.first_name),
-                    (&|| "last_name".into(), &c.last_name),
-                    (&|| "phone".into(), &c.phone),
+                    (&|| "first_name".into(), c.first_name.as_deref()),
+                    (&|| "last_name".into(), c.last_name.as_deref()),
+                    (&|| "phone".into(), c.phone.as_deref()),
                 ],
             );
             for (prefix, a) in distinct_addresses(c) {
@@ -1253,11 +1253,11 @@ pub(crate) fn customer<'r>(
                 whitespace(
                     s,
                     &[
-                        (&p("first_name"), &a.first_name),
-                        (&p("last_name"), &a.last_name),
-                        (&p("line1"), &a.line1),
-                        (&p("city"), &a.city),
-                        (&p("postal_code"), &a.postal_code),
+                        (&p("first_name"), a.first_name.as_deref()),
+                        (&p("last_name"), a.last_name.as_deref()),
+                        (&p("line1"), a.line1.as_deref()),
+                        (&p("city"), a.city.as_deref()),
+                        (&p("postal_code"), a.postal_code.as_deref()),
                     ],
                 );
             }
@@ -1371,45 +1371,63 @@ pub(crate) fn customer<'r>(
 
 // ---- products ----------------------------------------------------------------------------
 
-fn price_checks(
+/// The path of a product's field, or of its `i`th variant's.
+fn variant_path(variant: Option<usize>, field: &str) -> String {
+    match variant {
+        Some(i) => format!("variants[{i}].{field}"),
+        None => field.to_owned(),
+    }
+}
+
+fn negative_prices(
     s: &mut Sink,
-    prefix: &str,
+    variant: Option<usize>,
     price: Option<Decimal>,
     regular: Option<Decimal>,
-    sale: bool,
 ) {
-    let p = |f: &str| {
-        if prefix.is_empty() {
-            f.to_owned()
-        } else {
-            format!("{prefix}.{f}")
-        }
-    };
-    if sale {
-        if let (Some(p1), Some(r)) = (price, regular)
-            && r > Decimal::ZERO
-            && p1 > r
-        {
-            s.flag(
-                || p("price"),
-                || format!("selling price {p1} is above the regular price {r}"),
-                Some(&p1.to_string()),
-                false,
-            );
-        }
-        return;
-    }
     for (name, v) in [("price", price), ("regular_price", regular)] {
         if let Some(v) = v
             && v < Decimal::ZERO
         {
             s.flag(
-                || p(name),
+                || variant_path(variant, name),
                 || format!("{name} is negative: {v}"),
                 Some(&v.to_string()),
                 false,
             );
         }
+    }
+}
+
+fn sale_above_regular(
+    s: &mut Sink,
+    variant: Option<usize>,
+    price: Option<Decimal>,
+    regular: Option<Decimal>,
+) {
+    if let (Some(p), Some(r)) = (price, regular)
+        && r > Decimal::ZERO
+        && p > r
+    {
+        s.flag(
+            || variant_path(variant, "price"),
+            || format!("selling price {p} is above the regular price {r}"),
+            Some(&p.to_string()),
+            false,
+        );
+    }
+}
+
+fn negative_stock(s: &mut Sink, path: &dyn Fn() -> String, what: &str, stock: Option<i64>) {
+    if let Some(q) = stock
+        && q < 0
+    {
+        s.flag(
+            path,
+            || format!("{what} is {q}"),
+            Some(&q.to_string()),
+            false,
+        );
     }
 }
 
@@ -1489,21 +1507,15 @@ pub(crate) fn product<'r>(
         }
         B::ProductDuplicateId => st.duplicate_id(s, platform, store, &p.source.id, index),
         B::ProductPriceNonNegative => {
-            price_checks(s, "", p.price, p.regular_price, false);
+            negative_prices(s, None, p.price, p.regular_price);
             for (i, v) in p.variants.iter().enumerate() {
-                price_checks(
-                    s,
-                    &format!("variants[{i}]"),
-                    v.price,
-                    v.regular_price,
-                    false,
-                );
+                negative_prices(s, Some(i), v.price, v.regular_price);
             }
         }
         B::ProductSaleAboveRegular => {
-            price_checks(s, "", p.price, p.regular_price, true);
+            sale_above_regular(s, None, p.price, p.regular_price);
             for (i, v) in p.variants.iter().enumerate() {
-                price_checks(s, &format!("variants[{i}]"), v.price, v.regular_price, true);
+                sale_above_regular(s, Some(i), v.price, v.regular_price);
             }
         }
         B::ProductVariantRange => {
@@ -1541,27 +1553,19 @@ pub(crate) fn product<'r>(
             }
         }
         B::ProductNegativeStock => {
-            if let Some(q) = p.inventory_quantity
-                && q < 0
-            {
-                s.flag(
-                    || "inventory_quantity".into(),
-                    || format!("stock is {q}"),
-                    Some(&q.to_string()),
-                    false,
-                );
-            }
+            negative_stock(
+                s,
+                &|| "inventory_quantity".into(),
+                "stock",
+                p.inventory_quantity,
+            );
             for (i, v) in p.variants.iter().enumerate() {
-                if let Some(q) = v.inventory_quantity
-                    && q < 0
-                {
-                    s.flag(
-                        || format!("variants[{i}].inventory_quantity"),
-                        || format!("variant stock is {q}"),
-                        Some(&q.to_string()),
-                        false,
-                    );
-                }
+                negative_stock(
+                    s,
+                    &|| variant_path(Some(i), "inventory_quantity"),
+                    "variant stock",
+                    v.inventory_quantity,
+                );
             }
         }
         B::ProductFutureDate => future(
@@ -1600,10 +1604,13 @@ pub(crate) fn product<'r>(
                 );
             }
         }
-        B::ProductWhitespace => {
-            let name = Some(p.name.clone());
-            whitespace(s, &[(&|| "name".into(), &name), (&|| "sku".into(), &p.sku)]);
-        }
+        B::ProductWhitespace => whitespace(
+            s,
+            &[
+                (&|| "name".into(), Some(p.name.as_str())),
+                (&|| "sku".into(), p.sku.as_deref()),
+            ],
+        ),
         _ => {}
     }
 }
@@ -1627,20 +1634,14 @@ pub(crate) fn variant<'r>(
     let (platform, store) = (v.source.platform, v.source.store.as_str());
     match rule {
         B::VariantRequired => required(cfg, s, |f| variant_present(v, f)),
-        B::VariantPriceNonNegative => price_checks(s, "", v.price, v.regular_price, false),
-        B::VariantSaleAboveRegular => price_checks(s, "", v.price, v.regular_price, true),
-        B::VariantNegativeStock => {
-            if let Some(q) = v.inventory_quantity
-                && q < 0
-            {
-                s.flag(
-                    || "inventory_quantity".into(),
-                    || format!("stock is {q}"),
-                    Some(&q.to_string()),
-                    false,
-                );
-            }
-        }
+        B::VariantPriceNonNegative => negative_prices(s, None, v.price, v.regular_price),
+        B::VariantSaleAboveRegular => sale_above_regular(s, None, v.price, v.regular_price),
+        B::VariantNegativeStock => negative_stock(
+            s,
+            &|| "inventory_quantity".into(),
+            "stock",
+            v.inventory_quantity,
+        ),
         B::VariantCurrency => {
             if let Some(c) = v.currency {
                 currency_code(s, cfg, &|| "currency".into(), c.as_str());
