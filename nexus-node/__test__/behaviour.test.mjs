@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { test } from 'node:test'
 
+import { thrown } from './helpers.mjs'
+
 import { generate, typesPath } from '../scripts/gen-types.mjs'
 import {
   jsonSchema,
@@ -20,17 +22,6 @@ import {
 const root = resolve(import.meta.dirname, '../..')
 const fixture = (name) => readFileSync(resolve(root, 'tests/fixtures', name))
 const wooOrders = fixture('woocommerce/orders_list.json')
-
-/** Calls `fn` and returns what it threw; fails when it does not throw an Error. */
-function thrown(fn) {
-  try {
-    fn()
-  } catch (err) {
-    assert.ok(err instanceof Error, `threw a non-Error: ${err}`)
-    return err
-  }
-  assert.fail('expected an error to be thrown')
-}
 
 test('an unknown platform throws an Error with code "unknown_platform"', () => {
   const err = thrown(() => mapOrders('ebay', wooOrders))

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { createRequire } from 'node:module'
+import { thrown } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const { FakeStore, Magento, Shopify, WooCommerce } = require('../index.js')
@@ -36,17 +37,6 @@ async function rejection(promise) {
     return err
   }
   assert.fail('expected the promise to reject')
-}
-
-/** Calls `fn` and returns what it threw. */
-function thrown(fn) {
-  try {
-    fn()
-  } catch (err) {
-    assert.ok(err instanceof Error, `threw a non-Error: ${err}`)
-    return err
-  }
-  assert.fail('expected an error to be thrown')
 }
 
 /** A connector of `platform` with wrong credentials, and the wrong secret it holds. */

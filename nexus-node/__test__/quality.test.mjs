@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, test } from 'node:test'
 
+import { thrown } from './helpers.mjs'
+
 import { QualityReport, RuleSet, checkQuality, mapCustomers, mapOrders } from '../index.js'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -17,17 +19,6 @@ const AS_OF = '2025-01-01T00:00:00Z'
 
 const dir = mkdtempSync(join(tmpdir(), 'nexus-quality-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
-
-/** Calls `fn` and returns what it threw; fails when it does not throw an Error. */
-function thrown(fn) {
-  try {
-    fn()
-  } catch (err) {
-    assert.ok(err instanceof Error, `threw a non-Error: ${err}`)
-    return err
-  }
-  assert.fail('expected an error to be thrown')
-}
 
 /** What `parity_summary` in nexus-core/tests/it/quality.rs compares, from the Node report. */
 function paritySummary(report) {
