@@ -30,6 +30,14 @@ step "Node packages (npm ci)"
 (cd nexus-node && npm ci --no-audit --no-fund --loglevel=error)
 (cd scripts/html-check && npm ci --no-audit --no-fund --loglevel=error)
 
+step "PostgreSQL on 127.0.0.1 for the store tests (scripts/pg.sh)"
+if [ -z "${NEXUS_TEST_POSTGRES:-}" ]; then
+    NEXUS_TEST_POSTGRES="$(bash scripts/pg.sh start)"
+    export NEXUS_TEST_POSTGRES
+    trap 'bash scripts/pg.sh stop' EXIT
+fi
+echo "using $NEXUS_TEST_POSTGRES"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -224,6 +224,48 @@ pub enum Error {
         message: String,
     },
 
+    /// The database refused a statement, or could not be reached or read.
+    #[error("{backend} store: {message}")]
+    Store {
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// What happened (never a password).
+        message: String,
+        /// Whether trying again can succeed (a busy database, a dropped connection).
+        retryable: bool,
+    },
+
+    /// The database was written by a newer Nexus, with a schema this version does not know.
+    #[error(
+        "the database has schema version {found}, newer than the {supported} this Nexus ({}) knows: upgrade Nexus to open it",
+        crate::VERSION
+    )]
+    SchemaTooNew {
+        /// The database's schema version.
+        found: u32,
+        /// The newest version this Nexus knows.
+        supported: u32,
+    },
+
+    /// A settings file (the manager's store registry) has a mistake; the error names the
+    /// file and the key.
+    #[error("{}{key}: {message}", file.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
+    Settings {
+        /// The file, when the settings came from one.
+        file: Option<String>,
+        /// The key of the mistake (`stores.shop1.consumer_secret`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The work was cancelled before it finished.
+    #[error("cancelled: {what}")]
+    Cancelled {
+        /// What was cancelled.
+        what: String,
+    },
+
     /// Pagination stopped advancing (the same cursor or the same page came back).
     #[error("{platform} pagination of {entity} stopped advancing at {position}")]
     CursorStuck {
@@ -254,6 +296,10 @@ impl Error {
             Error::InvalidPage { .. } => "invalid_page",
             Error::CursorStuck { .. } => "cursor_stuck",
             Error::Rules { .. } => "invalid_rules",
+            Error::Store { .. } => "store_error",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::Settings { .. } => "invalid_settings",
+            Error::Cancelled { .. } => "cancelled",
         }
     }
 
@@ -264,6 +310,7 @@ impl Error {
             | Error::Network { .. }
             | Error::Timeout { .. }
             | Error::InvalidPage { .. } => true,
+            Error::Store { retryable, .. } => *retryable,
             Error::Platform { status, .. } => *status >= 500 || *status == 408 || *status == 429,
             _ => false,
         }

@@ -27,6 +27,8 @@ pub mod model;
 pub mod platform;
 pub mod quality;
 pub mod schema;
+#[cfg(feature = "store")]
+pub mod store;
 
 pub use error::{DataError, DataErrorKind, Error, Result};
 

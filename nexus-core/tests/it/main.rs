@@ -9,4 +9,5 @@ mod properties;
 mod quality;
 mod schema;
 mod shopify;
+mod store;
 mod woo;

@@ -1,0 +1,285 @@
+//! What the two databases share: values, column types, statements, and the SQL text
+//! helpers. Statements are written once with `?` placeholders; PostgreSQL gets them
+//! numbered (`$1`, `$2`, ...).
+
+use rust_decimal::Decimal;
+
+use crate::error::{Error, Result};
+use crate::model::Timestamp;
+
+/// A value bound to or read from a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    Dec(Decimal),
+    Ts(Timestamp),
+    /// JSON text (TEXT in SQLite, JSON in PostgreSQL).
+    Json(String),
+    Blob(Vec<u8>),
+}
+
+/// The type of a column read back, so each database can decode its own representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Int,
+    Bool,
+    Text,
+    Dec,
+    Ts,
+    Json,
+    Blob,
+}
+
+impl Val {
+    pub fn opt_text(v: Option<&str>) -> Val {
+        v.map_or(Val::Null, |s| Val::Text(s.to_owned()))
+    }
+    pub fn opt_dec(v: Option<Decimal>) -> Val {
+        v.map_or(Val::Null, Val::Dec)
+    }
+    pub fn opt_ts(v: Option<Timestamp>) -> Val {
+        v.map_or(Val::Null, Val::Ts)
+    }
+    pub fn opt_int(v: Option<i64>) -> Val {
+        v.map_or(Val::Null, Val::Int)
+    }
+    pub fn opt_bool(v: Option<bool>) -> Val {
+        v.map_or(Val::Null, Val::Bool)
+    }
+}
+
+/// One statement and its parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Stmt {
+    pub sql: String,
+    pub params: Vec<Val>,
+}
+
+impl Stmt {
+    pub fn new(sql: impl Into<String>, params: Vec<Val>) -> Self {
+        Stmt {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// A query and the types of the columns it returns.
+#[derive(Debug, Clone)]
+pub(crate) struct Query {
+    pub stmt: Stmt,
+    pub types: &'static [Ty],
+}
+
+/// Rows read back, each a list of values in column order.
+pub(crate) type Rows = Vec<Vec<Val>>;
+
+/// Rewrites `?` placeholders as `$1`, `$2`, ... (outside quoted text).
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let (mut n, mut quoted) = (0, false);
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `INSERT INTO table (cols) VALUES (?, ...), ...` for `rows` rows.
+pub(crate) fn insert_sql(table: &str, cols: &[&str], rows: usize) -> String {
+    let one = format!("({})", vec!["?"; cols.len()].join(", "));
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        cols.join(", "),
+        vec![one; rows].join(", ")
+    )
+}
+
+/// `?, ?, ?` for an `IN (...)` list of `n`.
+pub(crate) fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The largest number of parameters put in one statement (SQLite allows 32,766 and
+/// PostgreSQL 65,535; staying well below keeps statements a sensible size).
+pub(crate) const MAX_PARAMS: usize = 8_000;
+
+/// Splits `rows` of `width` values into multi-row inserts of at most [`MAX_PARAMS`].
+pub(crate) fn chunked_inserts(table: &str, cols: &[&str], rows: Vec<Vec<Val>>) -> Vec<Stmt> {
+    let per = (MAX_PARAMS / cols.len().max(1)).max(1);
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        let sql = insert_sql(table, cols, chunk.len());
+        out.push(Stmt::new(sql, chunk.into_iter().flatten().collect()));
+    }
+    out
+}
+
+/// A decoding problem in a stored row.
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> Error {
+    Error::Store {
+        backend: "database",
+        message: format!("stored {what} cannot be read back: {detail}"),
+        retryable: false,
+    }
+}
+
+/// Reads the columns of one row in order.
+pub(crate) struct Cols<'r> {
+    row: std::vec::IntoIter<Val>,
+    what: &'r str,
+}
+
+impl<'r> Cols<'r> {
+    pub fn new(row: Vec<Val>, what: &'r str) -> Self {
+        Cols {
+            row: row.into_iter(),
+            what,
+        }
+    }
+
+    fn next(&mut self) -> Val {
+        self.row.next().unwrap_or(Val::Null)
+    }
+
+    pub fn opt_text(&mut self) -> Result<Option<String>> {
+        match self.next() {
+            Val::Null => Ok(None),
+            Val::Text(s) | Val::Json(s) => Ok(Some(s)),
+            other => Err(corrupt(self.what, format!("expected text, got {other:?}"))),
+        }
+    }
+    pub fn text(&mut self) -> Result<String> {
+        self.opt_text()?
+            .ok_or_else(|| corrupt(self.what, "a required text column is null"))
+    }
+    pub fn opt_int(&mut self) -> Result<Option<i64>> {
+        match self.next() {
+            Val::Null => Ok(None),
+            Val::Int(i) => Ok(Some(i)),
+            Val::Bool(b) => Ok(Some(i64::from(b))),
+            other => Err(corrupt(
+                self.what,
+                format!("expected an integer, got {other:?}"),
+            )),
+        }
+    }
+    pub fn opt_bool(&mut self) -> Result<Option<bool>> {
+        match self.next() {
+            Val::Null => Ok(None),
+            Val::Bool(b) => Ok(Some(b)),
+            Val::Int(i) => Ok(Some(i != 0)),
+            other => Err(corrupt(
+                self.what,
+                format!("expected a boolean, got {other:?}"),
+            )),
+        }
+    }
+    pub fn boolean(&mut self) -> Result<bool> {
+        self.opt_bool()?
+            .ok_or_else(|| corrupt(self.what, "a required boolean column is null"))
+    }
+    pub fn opt_dec(&mut self) -> Result<Option<Decimal>> {
+        match self.next() {
+            Val::Null => Ok(None),
+            Val::Dec(d) => Ok(Some(d)),
+            other => Err(corrupt(
+                self.what,
+                format!("expected a decimal, got {other:?}"),
+            )),
+        }
+    }
+    pub fn dec(&mut self) -> Result<Decimal> {
+        self.opt_dec()?
+            .ok_or_else(|| corrupt(self.what, "a required decimal column is null"))
+    }
+    pub fn opt_ts(&mut self) -> Result<Option<Timestamp>> {
+        match self.next() {
+            Val::Null => Ok(None),
+            Val::Ts(t) => Ok(Some(t)),
+            other => Err(corrupt(
+                self.what,
+                format!("expected a timestamp, got {other:?}"),
+            )),
+        }
+    }
+    pub fn ts(&mut self) -> Result<Timestamp> {
+        self.opt_ts()?
+            .ok_or_else(|| corrupt(self.what, "a required timestamp column is null"))
+    }
+    pub fn opt_blob(&mut self) -> Result<Option<Vec<u8>>> {
+        match self.next() {
+            Val::Null => Ok(None),
+            Val::Blob(b) => Ok(Some(b)),
+            other => Err(corrupt(self.what, format!("expected bytes, got {other:?}"))),
+        }
+    }
+    /// A JSON column parsed into `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T> {
+        let text = self.text()?;
+        serde_json::from_str(&text).map_err(|e| corrupt(self.what, e))
+    }
+}
+
+/// Timestamps as SQLite keeps them: RFC 3339 in UTC with microseconds, which sorts as text.
+pub(crate) fn ts_text(t: &Timestamp) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Reads a timestamp written by [`ts_text`] (or any RFC 3339 time).
+pub(crate) fn parse_ts(s: &str) -> Option<Timestamp> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// A record's version: microseconds since the epoch of its last change.
+pub(crate) fn version_of(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered("SELECT '?' , x FROM t WHERE a = ? AND b IN (?, ?)"),
+            "SELECT '?' , x FROM t WHERE a = $1 AND b IN ($2, $3)"
+        );
+    }
+
+    #[test]
+    fn inserts_are_split_below_the_parameter_limit() {
+        let cols = ["a", "b", "c", "d"];
+        let rows: Vec<Vec<Val>> = (0..5_000).map(|i| vec![Val::Int(i); 4]).collect();
+        let stmts = chunked_inserts("t", &cols, rows);
+        assert_eq!(stmts.len(), 3);
+        assert!(stmts.iter().all(|s| s.params.len() <= MAX_PARAMS));
+        assert_eq!(stmts.iter().map(|s| s.params.len()).sum::<usize>(), 20_000);
+    }
+
+    #[test]
+    fn timestamps_keep_microseconds_and_sort_as_text() {
+        let a = parse_ts("2024-01-05T10:00:00.000001Z").unwrap();
+        let b = parse_ts("2024-01-05T10:00:01Z").unwrap();
+        assert_eq!(parse_ts(&ts_text(&a)), Some(a));
+        assert!(ts_text(&a) < ts_text(&b));
+    }
+}
