@@ -29,6 +29,8 @@ pub mod quality;
 pub mod schema;
 #[cfg(feature = "store")]
 pub mod store;
+#[cfg(feature = "store")]
+pub mod sync;
 
 pub use error::{DataError, DataErrorKind, Error, Result};
 

@@ -214,6 +214,39 @@ impl Mapper {
         }
     }
 
+    /// The raw JSON text of each record of a payload, in payload order: the records the
+    /// `map_*` methods read, before mapping. A payload cut off keeps the records before
+    /// the cut; one that is not a payload of `entity` gives none.
+    pub fn raw_records(&self, entity: EntityKind, payload: &[u8]) -> Vec<String> {
+        fn split<R: RawRecord>(payload: &[u8]) -> Vec<String> {
+            envelope::split(payload, R::ENTITY, R::ID_KEYS)
+                .records
+                .iter()
+                .map(|r| r.get().to_owned())
+                .collect()
+        }
+        use PlatformKind::{Magento as M, Shopify as S, WooCommerce as W};
+        match (self.platform, entity) {
+            (W, EntityKind::Order) => split::<woocommerce::WooOrder>(payload),
+            (S, EntityKind::Order) => split::<shopify::ShopifyOrder>(payload),
+            (M, EntityKind::Order) => split::<magento::MagentoOrder>(payload),
+            (W, EntityKind::Customer) => split::<woocommerce::WooCustomer>(payload),
+            (S, EntityKind::Customer) => split::<shopify::ShopifyCustomer>(payload),
+            (M, EntityKind::Customer) => split::<magento::MagentoCustomer>(payload),
+            (W, EntityKind::Product) => split::<woocommerce::WooProduct>(payload),
+            (S, EntityKind::Product) => split::<shopify::ShopifyProduct>(payload),
+            (M, EntityKind::Product) => split::<magento::MagentoProduct>(payload),
+            (W, EntityKind::Variant) => split::<woocommerce::WooVariation>(payload),
+            (S, EntityKind::Variant) => split::<shopify::ShopifyVariant>(payload),
+            (M, EntityKind::Variant) => split::<magento::MagentoVariant>(payload),
+            (W, EntityKind::Refund) => split::<woocommerce::WooRefund>(payload),
+            (S, EntityKind::Refund) => split::<shopify::ShopifyRefund>(payload),
+            (M, EntityKind::Refund) => split::<magento::MagentoCreditMemo>(payload),
+            (S, EntityKind::Transaction) => split::<shopify::ShopifyTransaction>(payload),
+            (W | M, EntityKind::Transaction) => Vec::new(),
+        }
+    }
+
     fn ctx(&self) -> Ctx<'_> {
         Ctx {
             platform: self.platform,

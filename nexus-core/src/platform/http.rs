@@ -108,9 +108,36 @@ pub(crate) struct HttpClient {
     retry: RetryPolicy,
     limiter: Limiter,
     timeout: Duration,
+    stats: Counters,
+}
+
+/// Running counts of a connector's requests.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: std::sync::atomic::AtomicU64,
+    retries: std::sync::atomic::AtomicU64,
+    rate_limited: std::sync::atomic::AtomicU64,
+    throttled_us: std::sync::atomic::AtomicU64,
+}
+
+impl Counters {
+    fn add(c: &std::sync::atomic::AtomicU64, n: u64) {
+        c.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl HttpClient {
+    /// The requests made so far, and how much the rate limits held them back.
+    pub fn stats(&self) -> super::ConnectorStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        super::ConnectorStats {
+            requests: self.stats.requests.load(Relaxed),
+            retries: self.stats.retries.load(Relaxed),
+            rate_limited: self.stats.rate_limited.load(Relaxed),
+            throttled: Duration::from_micros(self.stats.throttled_us.load(Relaxed)),
+        }
+    }
+
     pub fn new(
         platform: PlatformKind,
         options: &HttpOptions,
@@ -133,6 +160,7 @@ impl HttpClient {
             retry: options.retry.clone(),
             limiter: Limiter::new(options.rate_limit.unwrap_or(default_limit)),
             timeout: options.timeout,
+            stats: Counters::default(),
         })
     }
 
@@ -150,7 +178,9 @@ impl HttpClient {
             let shown = redact(&req.url);
             let span = tracing::debug_span!("nexus.http", platform = %self.platform, method = %req.method, url = %shown, attempt);
             let wait = self.limiter.reserve(Instant::now());
+            Counters::add(&self.stats.requests, 1);
             if !wait.is_zero() {
+                Counters::add(&self.stats.throttled_us, wait.as_micros() as u64);
                 tracing::trace!(parent: &span, wait_ms = wait.as_millis() as u64, "rate limit: waiting");
                 tokio::time::sleep(wait).await;
             }
@@ -167,6 +197,7 @@ impl HttpClient {
                         .header("retry-after")
                         .and_then(|v| parse_retry_after(v, SystemTime::now()));
                     if resp.status == 429 {
+                        Counters::add(&self.stats.rate_limited, 1);
                         if let Some(ra) = retry_after {
                             self.limiter.pause_until(Instant::now() + ra);
                         }
@@ -207,6 +238,10 @@ impl HttpClient {
                 return Err(err);
             }
             let delay = self.retry.delay(attempt, jitter(), retry_after);
+            Counters::add(&self.stats.retries, 1);
+            if matches!(err, Error::RateLimited { .. }) {
+                Counters::add(&self.stats.throttled_us, delay.as_micros() as u64);
+            }
             tracing::warn!(
                 platform = %self.platform,
                 attempt,

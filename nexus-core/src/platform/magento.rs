@@ -756,6 +756,10 @@ impl Platform for Magento {
         }
     }
 
+    fn stats(&self) -> super::ConnectorStats {
+        self.http.stats()
+    }
+
     fn mapper(&self) -> Mapper {
         self.label.mapper()
     }

@@ -83,6 +83,32 @@ pub struct StoreInfo {
     pub platform_version: Option<String>,
 }
 
+/// How a connector's requests went: counts since it was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorStats {
+    /// Requests sent (retries included).
+    pub requests: u64,
+    /// Requests retried.
+    pub retries: u64,
+    /// Answers of 429 (rate limit reached).
+    pub rate_limited: u64,
+    /// Time spent held back by the client-side limit and the store's `Retry-After`.
+    #[serde(with = "millis")]
+    pub throttled: Duration,
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
 /// The newest record a read took in: where the next incremental read starts.
 ///
 /// Cursors are ordered by `updated_at`, then by id as the platforms sort them: numerically
@@ -268,6 +294,11 @@ pub trait Platform: Send + Sync + std::fmt::Debug {
         window: &ReadWindow,
         token: Option<&PageToken>,
     ) -> Result<Page>;
+
+    /// How the connector's requests went so far (zero for connectors that do not count).
+    fn stats(&self) -> ConnectorStats {
+        ConnectorStats::default()
+    }
 
     /// Records deleted in the store since `since`, where the platform reports deletions.
     async fn tombstones(

@@ -262,6 +262,14 @@ pub struct Batch<T> {
     pub checkpoint: Option<SyncCursor>,
     /// Pages fetched so far, this one included.
     pub page: u32,
+    /// How many records the whole read covers, as far as the store says (an estimate for
+    /// keyset reads, whose `total` counts what remains).
+    pub read_total: Option<u64>,
+    /// The raw JSON of each record, beside `records` (empty unless the reader was asked to
+    /// keep it with [`Reader::keep_raw`]).
+    pub raw: Vec<Option<String>>,
+    /// The raw JSON of each record that did not map, beside `errors` (likewise).
+    pub error_raw: Vec<Option<String>>,
 }
 
 /// A stream of mapped, de-duplicated pages of one entity, with running checkpoints.
@@ -275,6 +283,9 @@ pub struct Reader<'p, T> {
     seen: HashSet<String>,
     newest: Option<SyncCursor>,
     ordered: bool,
+    keep_raw: bool,
+    /// Records the store sent before this page (for the estimate of the read's size).
+    sent: u64,
     _records: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -301,8 +312,16 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
             seen: HashSet::new(),
             newest: since,
             ordered: true,
+            keep_raw: false,
+            sent: 0,
             _records: std::marker::PhantomData,
         }
+    }
+
+    /// Whether each batch carries the raw JSON of its records (off by default).
+    pub fn keep_raw(mut self, keep: bool) -> Self {
+        self.keep_raw = keep;
+        self
     }
 
     /// Pages fetched so far.
@@ -312,12 +331,22 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
 
     /// The next mapped page, or `None` after the last one.
     pub async fn next_batch(&mut self) -> Option<Result<Batch<T>>> {
+        let keyset = matches!(self.pager.token, Some(PageToken::Keyset { .. }));
         let page = match self.pager.next_page().await? {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
         };
         self.ordered &= page.ordered;
         let mapped = T::map(&self.mapper, &page.body);
+        let (mut raw, error_raw) = if self.keep_raw {
+            self.raw_of(&page.body, &mapped)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let sent = (mapped.records.len()
+            + mapped.errors.iter().filter(|e| e.index.is_some()).count()) as u64;
+        let read_total = page.total.map(|t| if keyset { self.sent + t } else { t });
+        self.sent += sent;
         let mut batch = Batch {
             records: Vec::with_capacity(mapped.records.len()),
             errors: mapped.errors,
@@ -325,8 +354,13 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
             total: page.total,
             checkpoint: None,
             page: self.pager.pages(),
+            read_total,
+            raw: Vec::new(),
+            error_raw,
         };
+        let mut raw_iter = raw.drain(..);
         for rec in mapped.records {
+            let rec_raw = raw_iter.next();
             // Keep what changed after the checkpoint: platforms without a change filter are
             // read in full, and filtered reads include the checkpoint's own second. Without
             // an overlap, the records the checkpoint already covers are dropped; with one,
@@ -353,6 +387,9 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
                 }
             }
             batch.records.push(rec);
+            if let Some(r) = rec_raw {
+                batch.raw.push(r);
+            }
         }
         batch.checkpoint = if self.ordered || page.next.is_none() {
             self.newest.clone()
@@ -361,6 +398,42 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
             self.start.clone()
         };
         Some(Ok(batch))
+    }
+
+    /// The raw JSON of each mapped record and of each record that did not map, matched by
+    /// position (records map in payload order, and each error names its record's index).
+    fn raw_of(
+        &self,
+        body: &[u8],
+        mapped: &MappingResult<T>,
+    ) -> (Vec<Option<String>>, Vec<Option<String>>) {
+        let mut all: Vec<Option<String>> = self
+            .mapper
+            .raw_records(T::ENTITY, body)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let failed: HashSet<usize> = mapped.errors.iter().filter_map(|e| e.index).collect();
+        if all.len() != mapped.records.len() + failed.len() {
+            // Not a layout this can match up (it does not happen with the platforms' pages);
+            // the records are still written, without their payload.
+            return (
+                vec![None; mapped.records.len()],
+                vec![None; mapped.errors.len()],
+            );
+        }
+        let error_raw = mapped
+            .errors
+            .iter()
+            .map(|e| e.index.and_then(|i| all.get_mut(i).and_then(Option::take)))
+            .collect();
+        let records = all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !failed.contains(i))
+            .map(|(_, r)| r)
+            .collect();
+        (records, error_raw)
     }
 }
 

@@ -436,6 +436,10 @@ impl Platform for Shopify {
         }
     }
 
+    fn stats(&self) -> super::ConnectorStats {
+        self.http.stats()
+    }
+
     fn mapper(&self) -> Mapper {
         self.label.mapper()
     }

@@ -592,6 +592,10 @@ impl Platform for WooCommerce {
         }
     }
 
+    fn stats(&self) -> super::ConnectorStats {
+        self.http.stats()
+    }
+
     fn mapper(&self) -> Mapper {
         self.label.mapper()
     }

@@ -70,8 +70,8 @@ pub use config::{
 };
 pub use engine::{Checkable, Dataset, JsonCheck, QualityEngine};
 pub use report::{
-    DimensionScore, Example, GroupScore, QualityReport, Recommendation, Rejected, RuleCount, Trend,
-    TrendDimension, TrendRule,
+    DimensionScore, Example, GroupScore, QualityReport, QualitySummary, QualityTally,
+    Recommendation, Rejected, RuleCount, RuleTally, Trend, TrendDimension, TrendRule,
 };
 
 use crate::model::{EntityKind, PlatformKind};

@@ -23,6 +23,11 @@ pub struct DimensionScore {
     pub records_checked: u64,
     /// Records with at least one violation in the dimension.
     pub records_failed: u64,
+    /// The weight lost by the records (each loses its worst violation's weight: error 1,
+    /// warning 0.5, info 0.1); the score is `100 × (1 − penalty / records_checked)`, so
+    /// reports of separate batches add up exactly ([`QualityTally`](super::QualityTally)).
+    #[serde(default)]
+    pub penalty: f64,
 }
 
 /// Scores of a part of the data: one entity, or one store.
@@ -234,6 +239,7 @@ fn score_of(groups: &[&Group], rules: &RuleSet) -> (f64, BTreeMap<Dimension, Dim
                 weight: w,
                 records_checked: checked,
                 records_failed: failed,
+                penalty,
             },
         );
     }
@@ -497,5 +503,108 @@ impl QualityReport {
     /// The counts of one rule, if it ran.
     pub fn rule(&self, rule: &str) -> Option<&RuleCount> {
         self.rules.iter().find(|r| r.rule == rule)
+    }
+}
+
+/// The quality of data checked in separate batches (the pages of a sync), added up: the
+/// same score and grade one report over all the records would give.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualityTally {
+    records: u64,
+    /// Per dimension: records checked, records failed, weight lost.
+    dimensions: BTreeMap<Dimension, (u64, u64, f64)>,
+    /// Violations per rule.
+    rules: BTreeMap<String, u64>,
+}
+
+/// A rule's violations in a [`QualitySummary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleTally {
+    /// The rule's id.
+    pub rule: String,
+    /// Its violations.
+    pub violations: u64,
+}
+
+/// Score, grade and the most broken rules of a [`QualityTally`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualitySummary {
+    /// Records checked.
+    pub records: u64,
+    /// Overall score, 0-100.
+    pub score: f64,
+    /// Grade, A+ to F.
+    pub grade: String,
+    /// Rules with violations, most violations first.
+    pub rules: Vec<RuleTally>,
+}
+
+impl QualityTally {
+    /// Adds a report's records.
+    pub fn add(&mut self, report: &QualityReport) {
+        self.records += report.records;
+        for (d, s) in &report.dimensions {
+            let e = self.dimensions.entry(*d).or_insert((0, 0, 0.0));
+            e.0 += s.records_checked;
+            e.1 += s.records_failed;
+            e.2 += s.penalty;
+        }
+        for r in &report.rules {
+            if r.violations > 0 {
+                *self.rules.entry(r.rule.clone()).or_default() += r.violations;
+            }
+        }
+    }
+
+    /// Adds another tally.
+    pub fn merge(&mut self, other: &QualityTally) {
+        self.records += other.records;
+        for (d, (c, f, p)) in &other.dimensions {
+            let e = self.dimensions.entry(*d).or_insert((0, 0, 0.0));
+            e.0 += c;
+            e.1 += f;
+            e.2 += p;
+        }
+        for (r, n) in &other.rules {
+            *self.rules.entry(r.clone()).or_default() += n;
+        }
+    }
+
+    /// Records checked.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The overall score, weighted as `rules` weighs the dimensions.
+    pub fn score(&self, rules: &RuleSet) -> f64 {
+        let (mut sum, mut weights) = (0.0, 0.0);
+        for (d, (checked, _, penalty)) in &self.dimensions {
+            if *checked > 0 {
+                let w = rules.weights.get(*d);
+                sum += w * 100.0 * (1.0 - penalty / *checked as f64);
+                weights += w;
+            }
+        }
+        round2(if weights > 0.0 { sum / weights } else { 100.0 })
+    }
+
+    /// Score, grade and rules broken.
+    pub fn summary(&self, rules: &RuleSet) -> QualitySummary {
+        let score = self.score(rules);
+        let mut broken: Vec<RuleTally> = self
+            .rules
+            .iter()
+            .map(|(rule, n)| RuleTally {
+                rule: rule.clone(),
+                violations: *n,
+            })
+            .collect();
+        broken.sort_by(|a, b| b.violations.cmp(&a.violations).then(a.rule.cmp(&b.rule)));
+        QualitySummary {
+            records: self.records,
+            score,
+            grade: rules.grades.grade(score).to_owned(),
+            rules: broken,
+        }
     }
 }

@@ -72,10 +72,10 @@ impl fmt::Display for StoreKind {
 /// Opens (creating and migrating when needed) the store at `location`: a
 /// `postgres://`/`postgresql://` URL, or a SQLite file (`nexus.db`, `sqlite:nexus.db`,
 /// `sqlite::memory:` for a private in-memory database).
-pub async fn open(location: &str) -> Result<Box<dyn Store>> {
+pub async fn open(location: &str) -> Result<std::sync::Arc<dyn Store>> {
     let loc = location.trim();
     if loc.starts_with("postgres://") || loc.starts_with("postgresql://") {
-        Ok(Box::new(PostgresStore::connect(loc).await?))
+        Ok(std::sync::Arc::new(PostgresStore::connect(loc).await?))
     } else {
         let path = loc
             .strip_prefix("sqlite://")
@@ -87,7 +87,7 @@ pub async fn open(location: &str) -> Result<Box<dyn Store>> {
                 message: "empty location: give a SQLite file path or a postgres:// URL".into(),
             });
         }
-        Ok(Box::new(SqliteStore::open(path).await?))
+        Ok(std::sync::Arc::new(SqliteStore::open(path).await?))
     }
 }
 

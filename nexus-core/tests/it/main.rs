@@ -10,4 +10,5 @@ mod quality;
 mod schema;
 mod shopify;
 mod store;
+mod sync;
 mod woo;
