@@ -21,6 +21,10 @@
 #![warn(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "store")]
+pub mod health;
+#[cfg(feature = "store")]
+pub mod manager;
 pub mod mapping;
 pub mod model;
 #[cfg(feature = "http")]

@@ -38,6 +38,7 @@ use async_trait::async_trait;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use codec::normalized_email;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

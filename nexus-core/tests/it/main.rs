@@ -3,8 +3,10 @@
 mod common;
 mod fakes;
 mod fixtures;
+mod health;
 mod magento;
 mod malformed;
+mod manager;
 mod properties;
 mod quality;
 mod schema;
