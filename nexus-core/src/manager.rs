@@ -974,6 +974,24 @@ impl Manager {
         Ok(out)
     }
 
+    /// A quality report over everything stored (or one store's records, checked with that
+    /// store's rules), cross-entity rules included. Quarantined records are not in it:
+    /// they are in [`Store::quarantined`].
+    pub async fn quality_report(&self, store: Option<&str>) -> Result<crate::quality::QualityReport> {
+        let (filter, rules) = match store {
+            Some(name) => (ReadFilter::store(name), self.source(name)?.options.rules),
+            None => (ReadFilter::all(), Arc::new(RuleSet::default_pack())),
+        };
+        let data = crate::quality::Dataset {
+            orders: self.db.orders(&filter).await?,
+            customers: self.db.customers(&filter).await?,
+            products: self.db.products(&filter).await?,
+            variants: Vec::new(),
+            refunds: self.db.refunds(&filter).await?,
+        };
+        Ok(crate::quality::QualityEngine::new((*rules).clone()).check_dataset(&data))
+    }
+
     /// Customers matched across stores and platforms by normalized email, with their
     /// combined orders (guest orders with the same email included).
     pub async fn customers_across(&self) -> Result<Vec<CrossStoreCustomer>> {
