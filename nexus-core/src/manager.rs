@@ -977,7 +977,10 @@ impl Manager {
     /// A quality report over everything stored (or one store's records, checked with that
     /// store's rules), cross-entity rules included. Quarantined records are not in it:
     /// they are in [`Store::quarantined`].
-    pub async fn quality_report(&self, store: Option<&str>) -> Result<crate::quality::QualityReport> {
+    pub async fn quality_report(
+        &self,
+        store: Option<&str>,
+    ) -> Result<crate::quality::QualityReport> {
         let (filter, rules) = match store {
             Some(name) => (ReadFilter::store(name), self.source(name)?.options.rules),
             None => (ReadFilter::all(), Arc::new(RuleSet::default_pack())),

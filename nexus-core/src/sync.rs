@@ -670,7 +670,13 @@ impl Syncer {
             let (page, quality) = self.prepare(source, &engine, batch, &mut report);
             tally.add(&quality);
             let checkpoint = page.checkpoint.clone();
-            let out = self.store.write_page(page).await?;
+            let out = match self.store.write_page(page).await {
+                Ok(o) => o,
+                Err(e) => {
+                    report.error = Some(ErrorInfo::from(&e));
+                    break;
+                }
+            };
             report.written += out.written;
             report.stale += out.stale;
             report.quarantined += out.quarantined;

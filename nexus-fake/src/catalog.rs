@@ -152,6 +152,11 @@ const PLACES: &[(&str, &str)] = &[
     ("NL", "Utrecht"),
 ];
 const OPTIONS: &[&str] = &["Small", "Medium", "Large"];
+const MAIL_DOMAINS: &[&str] = &[
+    "inbox.nexusdemo.net",
+    "mail.nexusdemo.org",
+    "post.nexusdemo.eu",
+];
 const REASONS: &[&str] = &["damaged", "wrong size", "changed mind"];
 
 /// The whole store.
@@ -203,10 +208,13 @@ impl Catalog {
             let last = LAST[c.below(LAST.len() as u64) as usize];
             c.customers.push(Customer {
                 id,
+                // Invented mail domains: `example.com` would be flagged as a placeholder
+                // address by the quality rules, on every record.
                 email: format!(
-                    "{}.{}{id}@example.com",
+                    "{}.{}{id}@{}",
                     first.to_lowercase(),
-                    last.to_lowercase()
+                    last.to_lowercase(),
+                    MAIL_DOMAINS[(id % MAIL_DOMAINS.len() as u64) as usize]
                 ),
                 first_name: first.into(),
                 last_name: last.into(),
@@ -255,6 +263,30 @@ impl Catalog {
             c.push_order(o);
         }
         c
+    }
+
+    /// Gives about `share` of the records the dirt real stores have, deterministically:
+    /// customer emails typed with `(at)` (invalid: quarantined by the default rules), order
+    /// emails in mixed case with stray spaces (fixable by cleansing), and a few orders
+    /// whose email is not an address at all (quarantined).
+    pub fn soil(&mut self, share: f64) {
+        if share.is_nan() || share <= 0.0 {
+            return;
+        }
+        let every = (1.0 / share.min(1.0)).round().max(1.0) as u64;
+        for c in &mut self.customers {
+            if c.id % every == every / 2 {
+                c.email = c.email.replacen('@', "(at)", 1);
+            }
+        }
+        for (i, o) in self.orders.iter_mut().enumerate() {
+            let i = i as u64;
+            if i % every == 1 {
+                o.email = format!("  {}", o.email.to_uppercase());
+            } else if i % (every * 3) == every / 2 + 2 {
+                o.email = o.email.replace('@', " at ");
+            }
+        }
     }
 
     /// A pseudo-random number below `n` (xorshift; deterministic per seed).

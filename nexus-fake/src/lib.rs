@@ -146,6 +146,8 @@ pub struct FakeConfig {
     pub ignore_cursor: bool,
     /// Magento: how long an admin token lives (Magento's default is 4 hours).
     pub admin_token_ttl: Duration,
+    /// The share of records with realistic dirt (0 by default; see [`catalog::Catalog::soil`]).
+    pub dirt: f64,
 }
 
 impl Default for FakeConfig {
@@ -163,6 +165,7 @@ impl Default for FakeConfig {
             woo_modified_filter: true,
             ignore_cursor: false,
             admin_token_ttl: Duration::from_secs(4 * 3600),
+            dirt: 0.0,
         }
     }
 }

@@ -172,12 +172,14 @@ impl Shared {
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
         let sizes: Sizes = config.sizes;
+        let mut catalog = Catalog::generate(sizes);
+        catalog.soil(config.dirt);
         let now = Instant::now();
         let shared = Arc::new(Shared {
             platform,
             base: base.clone(),
             state: Mutex::new(State {
-                catalog: Catalog::generate(sizes),
+                catalog,
                 config,
                 stats: FakeStats::default(),
                 window: VecDeque::new(),

@@ -262,8 +262,8 @@ pub struct Batch<T> {
     pub checkpoint: Option<SyncCursor>,
     /// Pages fetched so far, this one included.
     pub page: u32,
-    /// How many records the whole read covers, as far as the store says (an estimate for
-    /// keyset reads, whose `total` counts what remains).
+    /// How many records the whole read covers, as the store counted them on the first
+    /// page (records changed during the read can move it a little).
     pub read_total: Option<u64>,
     /// The raw JSON of each record, beside `records` (empty unless the reader was asked to
     /// keep it with [`Reader::keep_raw`]).
@@ -284,8 +284,8 @@ pub struct Reader<'p, T> {
     newest: Option<SyncCursor>,
     ordered: bool,
     keep_raw: bool,
-    /// Records the store sent before this page (for the estimate of the read's size).
-    sent: u64,
+    /// The store's count on the first page: the read's size.
+    first_total: Option<u64>,
     _records: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -313,7 +313,7 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
             newest: since,
             ordered: true,
             keep_raw: false,
-            sent: 0,
+            first_total: None,
             _records: std::marker::PhantomData,
         }
     }
@@ -331,7 +331,6 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
 
     /// The next mapped page, or `None` after the last one.
     pub async fn next_batch(&mut self) -> Option<Result<Batch<T>>> {
-        let keyset = matches!(self.pager.token, Some(PageToken::Keyset { .. }));
         let page = match self.pager.next_page().await? {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
@@ -343,10 +342,12 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
         } else {
             (Vec::new(), Vec::new())
         };
-        let sent = (mapped.records.len()
-            + mapped.errors.iter().filter(|e| e.index.is_some()).count()) as u64;
-        let read_total = page.total.map(|t| if keyset { self.sent + t } else { t });
-        self.sent += sent;
+        // The first page's count covers the whole read (later keyset pages count only
+        // what remains from them on, their first records already read included).
+        if self.pager.pages() == 1 {
+            self.first_total = page.total;
+        }
+        let read_total = self.first_total.or(page.total);
         let mut batch = Batch {
             records: Vec::with_capacity(mapped.records.len()),
             errors: mapped.errors,

@@ -117,15 +117,27 @@ pub(crate) fn marks(n: usize) -> String {
 /// PostgreSQL 65,535; staying well below keeps statements a sensible size).
 pub(crate) const MAX_PARAMS: usize = 8_000;
 
-/// Splits `rows` of `width` values into multi-row inserts of at most [`MAX_PARAMS`].
+/// Rows per multi-row insert at most.
+const MAX_ROWS: usize = 64;
+
+/// Splits `rows` into multi-row inserts of at most [`MAX_PARAMS`] values. Chunk sizes are
+/// powers of two (64, 32, ..., 1 rows), so a table only ever needs a handful of statement
+/// shapes and the prepared-statement caches keep hitting whatever the page holds.
 pub(crate) fn chunked_inserts(table: &str, cols: &[&str], rows: Vec<Vec<Val>>) -> Vec<Stmt> {
-    let per = (MAX_PARAMS / cols.len().max(1)).max(1);
+    let limit = (MAX_PARAMS / cols.len().max(1)).clamp(1, MAX_ROWS);
+    // The largest power of two within the limit.
+    let top = 1usize << (usize::BITS - 1 - limit.leading_zeros());
     let mut out = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        let sql = insert_sql(table, cols, chunk.len());
-        out.push(Stmt::new(sql, chunk.into_iter().flatten().collect()));
+    let mut rows = rows.into_iter();
+    let mut left = rows.len();
+    let mut size = top;
+    while left > 0 {
+        while size > left {
+            size /= 2;
+        }
+        let chunk: Vec<Val> = rows.by_ref().take(size).flatten().collect();
+        out.push(Stmt::new(insert_sql(table, cols, size), chunk));
+        left -= size;
     }
     out
 }
@@ -236,9 +248,38 @@ impl<'r> Cols<'r> {
     }
 }
 
-/// Timestamps as SQLite keeps them: RFC 3339 in UTC with microseconds, which sorts as text.
+/// Timestamps as SQLite keeps them: RFC 3339 in UTC with microseconds, which sorts as text
+/// (`2024-01-05T10:00:00.000000Z`). Written by hand: chrono's formatter parses its format
+/// string on every call, and a page writes thousands of timestamps.
 pub(crate) fn ts_text(t: &Timestamp) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    let mut b = [0u8; 27];
+    let mut put = |at: usize, v: u32, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    put(20, (t.nanosecond() % 1_000_000_000) / 1_000, 6);
+    b[4] = b'-';
+    b[7] = b'-';
+    b[10] = b'T';
+    b[13] = b':';
+    b[16] = b':';
+    b[19] = b'.';
+    b[26] = b'Z';
+    String::from_utf8_lossy(&b).into_owned()
 }
 
 /// Reads a timestamp written by [`ts_text`] (or any RFC 3339 time).
@@ -266,19 +307,35 @@ mod tests {
     }
 
     #[test]
-    fn inserts_are_split_below_the_parameter_limit() {
+    fn inserts_are_split_below_the_parameter_limit_in_few_shapes() {
         let cols = ["a", "b", "c", "d"];
         let rows: Vec<Vec<Val>> = (0..5_000).map(|i| vec![Val::Int(i); 4]).collect();
         let stmts = chunked_inserts("t", &cols, rows);
-        assert_eq!(stmts.len(), 3);
         assert!(stmts.iter().all(|s| s.params.len() <= MAX_PARAMS));
         assert_eq!(stmts.iter().map(|s| s.params.len()).sum::<usize>(), 20_000);
+        // 5,000 = 78 × 64 + 8: 79 statements of two shapes.
+        assert_eq!(stmts.len(), 79);
+        let shapes: std::collections::BTreeSet<usize> =
+            stmts.iter().map(|s| s.params.len() / 4).collect();
+        assert_eq!(shapes.into_iter().collect::<Vec<_>>(), vec![8, 64]);
+        // Every value is kept, in order.
+        let firsts: Vec<i64> = stmts
+            .iter()
+            .flat_map(|s| s.params.iter().step_by(4))
+            .map(|v| match v {
+                Val::Int(i) => *i,
+                _ => -1,
+            })
+            .collect();
+        assert_eq!(firsts, (0..5_000).collect::<Vec<i64>>());
     }
 
     #[test]
     fn timestamps_keep_microseconds_and_sort_as_text() {
         let a = parse_ts("2024-01-05T10:00:00.000001Z").unwrap();
         let b = parse_ts("2024-01-05T10:00:01Z").unwrap();
+        assert_eq!(ts_text(&a), "2024-01-05T10:00:00.000001Z");
+        assert_eq!(ts_text(&a), a.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
         assert_eq!(parse_ts(&ts_text(&a)), Some(a));
         assert!(ts_text(&a) < ts_text(&b));
     }
