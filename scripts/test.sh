@@ -47,9 +47,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "Rust tests"
 cargo test -p nexus-core -p nexus-fake
 
-step "Quickstart example"
-cargo run -q -p nexus-core --example quickstart > "$CARGO_TARGET_DIR/quickstart.out"
-tail -n 5 "$CARGO_TARGET_DIR/quickstart.out"
+step "Quickstart example (three fake stores synced into SQLite), its HTML report opened in Chromium"
+cargo run -q -p nexus-core --example quickstart -- "$CARGO_TARGET_DIR/quickstart" > "$CARGO_TARGET_DIR/quickstart.out"
+tail -n 8 "$CARGO_TARGET_DIR/quickstart.out"
+node scripts/html-check/check.mjs "$CARGO_TARGET_DIR/quickstart/quality-report.html"
 cargo run -q -p nexus-core --example read_store > /dev/null
 
 step "Quality report example, opened in headless Chromium"
@@ -64,6 +65,7 @@ rm -rf "$wheels"
 "$venv/bin/python" nexus-py/examples/map_fixtures.py > /dev/null
 "$venv/bin/python" nexus-py/examples/fake_store_read.py > /dev/null
 "$venv/bin/python" nexus-py/examples/quality_report.py "$CARGO_TARGET_DIR/py-quality-report.html" > /dev/null
+"$venv/bin/python" nexus-py/examples/sync_stores.py "$CARGO_TARGET_DIR/py-sync-quality.html" > /dev/null
 
 step "Python type checks (mypy strict, stubtest)"
 (cd nexus-py && "$venv/bin/mypy" python/nexus tests examples \
@@ -75,7 +77,8 @@ mkdir -p "$generated" && cp nexus-node/index.js nexus-node/index.d.ts "$generate
 (cd nexus-node && npm run --silent build && npm test && npm run --silent typecheck \
     && node scripts/gen-types.mjs --check && node examples/map_fixtures.mjs > /dev/null \
     && node examples/fake_store_read.mjs > /dev/null \
-    && node examples/quality_report.mjs "$CARGO_TARGET_DIR/node-quality-report.html" > /dev/null)
+    && node examples/quality_report.mjs "$CARGO_TARGET_DIR/node-quality-report.html" > /dev/null \
+    && node examples/sync_stores.mjs "$CARGO_TARGET_DIR/node-sync-quality.html" > /dev/null)
 for f in index.js index.d.ts; do
     cmp -s "$generated/$f" "nexus-node/$f" \
         || { echo "nexus-node/$f was out of date (napi build regenerated it): commit it"; exit 1; }

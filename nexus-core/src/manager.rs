@@ -752,6 +752,21 @@ impl Manager {
         Ok(conn)
     }
 
+    /// A store's quality rules: its rule file, else the default pack.
+    fn rules_of(&self, name: &str) -> Result<RuleSet> {
+        let s = self
+            .config
+            .stores
+            .get(name)
+            .ok_or_else(|| unknown_store(name))?
+            .clone()
+            .with_defaults(&self.defaults());
+        match &s.rules {
+            Some(file) => RuleSet::from_file(self.base.join(file)),
+            None => Ok(RuleSet::default_pack()),
+        }
+    }
+
     fn source(&self, name: &str) -> Result<Source> {
         let s = self
             .config
@@ -760,10 +775,7 @@ impl Manager {
             .ok_or_else(|| unknown_store(name))?
             .clone()
             .with_defaults(&self.defaults());
-        let rules = match &s.rules {
-            Some(file) => RuleSet::from_file(self.base.join(file))?,
-            None => RuleSet::default_pack(),
-        };
+        let rules = self.rules_of(name)?;
         let mut read = ReadOptions::default();
         if let Some(o) = s.overlap_seconds {
             read.overlap = Duration::from_secs(o);
@@ -982,8 +994,8 @@ impl Manager {
         store: Option<&str>,
     ) -> Result<crate::quality::QualityReport> {
         let (filter, rules) = match store {
-            Some(name) => (ReadFilter::store(name), self.source(name)?.options.rules),
-            None => (ReadFilter::all(), Arc::new(RuleSet::default_pack())),
+            Some(name) => (ReadFilter::store(name), self.rules_of(name)?),
+            None => (ReadFilter::all(), RuleSet::default_pack()),
         };
         let data = crate::quality::Dataset {
             orders: self.db.orders(&filter).await?,
@@ -992,7 +1004,7 @@ impl Manager {
             variants: Vec::new(),
             refunds: self.db.refunds(&filter).await?,
         };
-        Ok(crate::quality::QualityEngine::new((*rules).clone()).check_dataset(&data))
+        Ok(crate::quality::QualityEngine::new(rules).check_dataset(&data))
     }
 
     /// Customers matched across stores and platforms by normalized email, with their

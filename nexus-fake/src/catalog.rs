@@ -55,6 +55,9 @@ pub struct Line {
     pub quantity: u32,
     /// Unit price in cents.
     pub price: i64,
+    /// Whether the product has several variants (WooCommerce sends `variation_id` 0 for a
+    /// line of a simple product).
+    pub variable: bool,
 }
 
 /// A refund of part of an order.
@@ -323,6 +326,7 @@ impl Catalog {
                 title: product.title.clone(),
                 quantity,
                 price: variant.price,
+                variable: product.variants.len() > 1,
             };
             lines.push(Line {
                 id: self.fresh_id(),

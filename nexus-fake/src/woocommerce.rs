@@ -27,7 +27,8 @@ fn order_json(o: &Order) -> Value {
         .iter()
         .map(|l| {
             let total = money(l.price * i64::from(l.quantity));
-            json!({"id": l.id, "name": l.title, "product_id": l.product, "variation_id": l.variant,
+            json!({"id": l.id, "name": l.title, "product_id": l.product,
+                   "variation_id": if l.variable { l.variant } else { 0 },
                    "quantity": l.quantity, "tax_class": "", "subtotal": total, "subtotal_tax": "0.00",
                    "total": total, "total_tax": "0.00", "taxes": [], "meta_data": [], "sku": l.sku,
                    "price": l.price as f64 / 100.0})

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
 import { createRequire } from 'node:module'
-import { thrown } from './helpers.mjs'
+import { rejection, thrown } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const { FakeStore, Magento, Shopify, WooCommerce } = require('../index.js')
@@ -27,17 +27,6 @@ after(() => {
 
 const ids = (records) => records.map((r) => r.source.id)
 const sorted = (list) => [...list].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))
-
-/** Awaits `promise` and returns what it rejected with; fails when it resolves. */
-async function rejection(promise) {
-  try {
-    await promise
-  } catch (err) {
-    assert.ok(err instanceof Error, `rejected with a non-Error: ${err}`)
-    return err
-  }
-  assert.fail('expected the promise to reject')
-}
 
 /** A connector of `platform` with wrong credentials, and the wrong secret it holds. */
 function wrongConnector(platform, url) {

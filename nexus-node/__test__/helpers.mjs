@@ -11,3 +11,14 @@ export function thrown(fn) {
   }
   assert.fail('expected an error to be thrown')
 }
+
+/** Awaits `promise` and returns what it rejected with; fails when it resolves. */
+export async function rejection(promise) {
+  try {
+    await promise
+  } catch (err) {
+    assert.ok(err instanceof Error, `rejected with a non-Error: ${err}`)
+    return err
+  }
+  assert.fail('expected the promise to reject')
+}

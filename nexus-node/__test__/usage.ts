@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs'
 import {
   FakeStore,
   Magento,
+  Manager,
+  SyncReport,
   Shopify,
   WooCommerce,
   jsonSchema,
@@ -59,6 +61,24 @@ import {
   type Transaction,
   type Variant,
   type WooCommerceOptions,
+  type Alert,
+  type CheckResult,
+  type CrossStoreCustomer,
+  type EntityReport,
+  type HealthReport,
+  type HealthStatus,
+  type ManagerOptions,
+  type QuarantinedRecord,
+  type RecordCounts,
+  type StoreEntry,
+  type StoreHealth,
+  type StoreReport,
+  type SyncOptions,
+  type SyncProgress,
+  type SyncReportJson,
+  type SyncRun,
+  type TransactionColumns,
+  type TransactionRow,
 } from '../index.js'
 
 const buf: Buffer = readFileSync('orders.json')
@@ -260,3 +280,87 @@ function quality(orders: Order[], customers: Customer[]): void {
     rejected, storeGrade, entity, cleansed, html, json, changeCount, again, direction, fromText, datasetText
 }
 void quality
+
+// The store registry: a TOML file of stores synced into one database, with progress,
+// cancellation, health and alerts; reports in the core's JSON form (snake_case keys).
+
+async function registry(): Promise<void> {
+  const alerts: Alert[] = []
+  const options: ManagerOptions = {
+    database: 'nexus.db',
+    secrets: { 'shopify/us': 'shpat_x' },
+    onAlert: (alert) => { alerts.push(alert) },
+  }
+  const manager: Manager = await Manager.fromToml('nexus.toml', options)
+  const stores: StoreEntry[] = manager.stores()
+  const names: string[] = stores.map((s) => s.name)
+  const checks: CheckResult[] = await manager.check({ stores: names })
+  const currency: string | null | undefined = checks[0].info?.currency
+
+  const controller = new AbortController()
+  const sync: SyncOptions = {
+    stores: ['shop-eu'],
+    signal: controller.signal,
+    onProgress: (event: SyncProgress) => {
+      const line: string = `${event.store} ${event.entity} ${event.fetched}/${event.total ?? '?'} ${event.done}`
+      const eta: number | null = event.eta_seconds
+      void line, eta
+    },
+  }
+  const report: SyncReport = await manager.sync(sync)
+  const ok: boolean = report.ok && !report.cancelled
+  const text: string = report.toText()
+  const store: StoreReport | null = report.store('shop-eu')
+  const entity: EntityReport | undefined = report.stores[0].entities[0]
+  const written: number = entity.written + entity.quarantined
+  const code: string | undefined = store?.error?.code
+  const json: SyncReportJson = report.toJSON()
+  await manager.sync({ signal: AbortSignal.timeout(60_000) })
+  await manager.sync()
+
+  const health: HealthReport = await manager.health()
+  const status: HealthStatus = health.stores[0].status
+  const storeHealth: StoreHealth = health.stores[0]
+  const fresh: number | null = storeHealth.freshness_seconds
+  const raised: Alert[] = await manager.alerts()
+  const latest: StoreReport[] = await manager.report()
+  const runs: SyncRun[] = await manager.runs({ store: 'shop-eu', limit: 5 })
+  const quality: QualityReport = await manager.qualityReport('shop-eu')
+  const html: string = (await manager.qualityReport()).toHtml()
+  const across: CrossStoreCustomer[] = await manager.customersAcross()
+  const revenue: string | undefined = across[0].revenue.EUR
+
+  const orders: Order[] = await manager.orders({ stores: ['shop-eu'], platform: 'woocommerce' })
+  const customers: Customer[] = await manager.customers()
+  const products: Product[] = await manager.products()
+  const refunds: Refund[] = await manager.refunds()
+  const quarantined: QuarantinedRecord[] = await manager.quarantined()
+  const counts: RecordCounts = await manager.counts()
+  const rows: TransactionRow[] = await manager.transactions()
+  const amount: string = rows[0].amount
+  const columns: TransactionColumns = await manager.transactions({ columns: true, stores: ['shop-eu'] })
+  const dates: string[] = columns.date
+  const amounts: string[] = columns.amount
+
+  // @ts-expect-error: the rows form is not columns
+  const notColumns: TransactionColumns = await manager.transactions()
+
+  // @ts-expect-error: a misspelt option
+  await manager.sync({ onProgres: () => {} })
+
+  // @ts-expect-error: secrets are a map of names to values, not a callback
+  await Manager.fromToml('nexus.toml', { secrets: (name: string) => name })
+
+  // @ts-expect-error: the reports' keys are the core's snake_case ones
+  void report.stores[0].startedAt
+
+  // @ts-expect-error: not a status
+  const notStatus: HealthStatus = 'red'
+
+  // @ts-expect-error: not a platform
+  await manager.orders({ platform: 'bigcommerce' })
+
+  void currency, ok, text, written, code, json, status, fresh, raised, latest, runs, quality, html, revenue,
+    orders, customers, products, refunds, quarantined, counts, amount, dates, amounts, notColumns, notStatus
+}
+void registry

@@ -9,10 +9,12 @@
 //!
 //! The connectors (`WooCommerce`, `Shopify`, `Magento`) are in [`connectors`], the fake
 //! stores in [`fake`]; their network calls return Promises through [`promise::promise`].
-//! The quality engine (`RuleSet`, `checkQuality`, `QualityReport`) is in [`quality`].
+//! The quality engine (`RuleSet`, `checkQuality`, `QualityReport`) is in [`quality`], the
+//! store registry with its sync, health and alerts (`Manager`, `SyncReport`) in [`manager`].
 
 mod connectors;
 mod fake;
+mod manager;
 mod promise;
 mod quality;
 

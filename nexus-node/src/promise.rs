@@ -4,6 +4,8 @@
 //! use; its threads never keep Node's event loop alive). The JavaScript side gets a
 //! Promise, settled on the JavaScript thread: resolved with the value `convert` builds, or
 //! rejected with the same `Error` (with its stable `code`) that a synchronous call throws.
+//! (`Manager.sync` settles its own Promise, through the same [`rejection`], because it may
+//! also reject with what a JavaScript callback threw.)
 
 use std::future::Future;
 
@@ -38,7 +40,7 @@ where
 
 /// The JavaScript `Error` for `error`, wrapped so that napi rejects the Promise with it as
 /// it is: napi's own rejections only know its fixed status names, not the core's codes.
-fn rejection(env: &Env, error: napi::Error<ErrorCode>) -> napi::Error {
+pub(crate) fn rejection(env: &Env, error: napi::Error<ErrorCode>) -> napi::Error {
     // SAFETY: called by napi on the JavaScript thread of `env`, in a handle scope.
     unsafe {
         let value = JsError::from(error).into_value(env.raw());

@@ -251,7 +251,11 @@ impl ObjectFinalize for QualityReport {
 }
 
 impl QualityReport {
-    fn new(env: &Env, report: core::QualityReport, records: Option<&str>) -> Result<Self> {
+    pub(crate) fn new(
+        env: &Env,
+        report: core::QualityReport,
+        records: Option<&str>,
+    ) -> Result<Self> {
         let text = serde_json::to_string(&report).js()?;
         let mut values = Object::new(env).js()?;
         values.set("json", parse_json(env, &text)?).js()?;

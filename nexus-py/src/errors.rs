@@ -31,6 +31,8 @@ fn class_name(err: &Error) -> &'static str {
         Error::InvalidPage { .. } => "InvalidPageError",
         Error::CursorStuck { .. } => "CursorStuckError",
         Error::Rules { .. } => "RuleError",
+        Error::Settings { .. } => "SettingsError",
+        Error::Store { .. } | Error::SchemaTooNew { .. } => "DatabaseError",
         // `Error` is non-exhaustive: a kind this binding does not know yet is still a
         // `NexusError` with the right code.
         _ => "NexusError",
@@ -42,8 +44,9 @@ fn class_name(err: &Error) -> &'static str {
 /// The exception's message is the error's `Display` text and its `code` attribute is
 /// `Error::code()`. A `DataError` also carries the problem in its `errors` list; the errors
 /// of a store carry their structured fields as attributes (`platform`, `status`,
-/// `platform_code`, `retry_after`, `timeout`, `entity`, `position`), and a rule set's
-/// mistake carries where it is (`file`, `line`, `column`, `key`).
+/// `platform_code`, `retry_after`, `timeout`, `entity`, `position`), a rule set's
+/// mistake carries where it is (`file`, `line`, `column`, `key`), a settings mistake its
+/// `file` and `key`, and a database error its `backend` and whether it is `retryable`.
 ///
 /// Should building the exception itself fail (the Python package is broken), that failure is
 /// what gets raised.
@@ -121,6 +124,16 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
                     kwargs.set_item("line", line)?;
                     kwargs.set_item("column", column)?;
                     kwargs.set_item("key", (!key.is_empty()).then_some(key))?;
+                }
+                Error::Settings { file, key, .. } => {
+                    kwargs.set_item("file", file)?;
+                    kwargs.set_item("key", (!key.is_empty()).then_some(key))?;
+                }
+                Error::Store {
+                    backend, retryable, ..
+                } => {
+                    kwargs.set_item("backend", backend)?;
+                    kwargs.set_item("retryable", retryable)?;
                 }
                 _ => {}
             }

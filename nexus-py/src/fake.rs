@@ -52,7 +52,7 @@ impl PyFakeStore {
     #[new]
     #[pyo3(signature = (
         platform, *, orders=250, customers=60, products=40, seed=7, rate_per_minute=None,
-        shopify_bucket=false, faults=None,
+        shopify_bucket=false, faults=None, dirt=0.0,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -65,8 +65,15 @@ impl PyFakeStore {
         rate_per_minute: Option<u32>,
         shopify_bucket: bool,
         faults: Option<BTreeMap<u64, String>>,
+        dirt: f64,
     ) -> PyResult<Self> {
         let config = (|| {
+            if !(0.0..=1.0).contains(&dirt) {
+                return Err(Error::InvalidArgument {
+                    name: "dirt",
+                    message: format!("is a share between 0 and 1, not {dirt}"),
+                });
+            }
             let platform: PlatformKind = platform.parse()?;
             if rate_per_minute.is_some() && shopify_bucket {
                 return Err(Error::InvalidArgument {
@@ -94,6 +101,7 @@ impl PyFakeStore {
                 },
                 rate,
                 faults: parse_faults(faults)?,
+                dirt,
                 ..FakeConfig::default()
             };
             Ok((platform, config))

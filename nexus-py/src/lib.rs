@@ -9,11 +9,12 @@
 //!
 //! The connectors (`_Connector`, `_PageIter`) are in [`connectors`], the fake stores
 //! (`_FakeStore`) in [`fake`], the quality engine (`_RuleSet`, `check_quality`) in
-//! [`quality`].
+//! [`quality`], the manager (`_Manager`, `_Cancel`) in [`manager`].
 
 mod connectors;
 mod errors;
 mod fake;
+mod manager;
 mod quality;
 mod runtime;
 
@@ -154,6 +155,9 @@ mod _nexus {
 
     #[pymodule_export]
     use super::fake::PyFakeStore;
+
+    #[pymodule_export]
+    use super::manager::{PyCancel, PyManager, sync_report_text};
 
     #[pymodule_export]
     use super::quality::{PyRuleSet, check_quality, report_from_json, report_html, rule_catalog};

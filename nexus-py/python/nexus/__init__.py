@@ -42,6 +42,14 @@ or a YAML or JSON rule file), cleanses them on request, and returns a
     report = nexus.check_quality(result, entity="orders", cleanse=True)
     print(report)                        # <QualityReport B+ 87.50, 9 records, 12 violations>
     report.to_html("quality.html")
+
+A :class:`Manager` keeps several stores in sync with one database, from a registry file
+(TOML; credentials only as ``env:NAME`` or ``secret:NAME`` references)::
+
+    m = nexus.Manager.from_toml("nexus.toml")
+    print(m.sync(progress=lambda p: print(p.store, p.entity, p.fetched)))
+    print(m.health().status, [a.message for a in m.alerts()])
+    sales = m.transactions()             # a polars (or pandas) DataFrame
 """
 
 from __future__ import annotations
@@ -67,6 +75,7 @@ from ._errors import (
     ConfigError,
     CursorStuckError,
     DataError,
+    DatabaseError,
     InvalidArgumentError,
     InvalidPageError,
     MappingError,
@@ -77,24 +86,52 @@ from ._errors import (
     RateLimited,
     RateLimitedError,
     RuleError,
+    SettingsError,
     UnknownEntityError,
     UnknownPlatformError,
     UnsupportedError,
+)
+from ._manager import (
+    Alert,
+    Cancel,
+    CheckResult,
+    CrossStoreCustomer,
+    EntityReport,
+    ErrorInfo,
+    HealthReport,
+    Manager,
+    Progress,
+    Quarantined,
+    QualitySummary,
+    RequestStats,
+    StoreEntry,
+    StoreHealth,
+    StoreReport,
+    SyncReport,
 )
 from ._quality import QualityReport, RuleSet, check_quality
 from ._result import MappingResult, Record
 
 __all__ = [
+    "Alert",
     "AuthError",
+    "Cancel",
     "Capabilities",
+    "CheckResult",
     "Checkpoint",
     "ConfigError",
     "Connector",
+    "CrossStoreCustomer",
     "CursorStuckError",
     "DataError",
+    "DatabaseError",
+    "EntityReport",
+    "ErrorInfo",
+    "HealthReport",
     "InvalidArgumentError",
     "InvalidPageError",
     "Magento",
+    "Manager",
     "MappingError",
     "MappingResult",
     "NetworkError",
@@ -104,14 +141,23 @@ __all__ = [
     "Payload",
     "Platform",
     "PlatformError",
+    "Progress",
     "QualityReport",
+    "QualitySummary",
+    "Quarantined",
     "RateLimited",
     "RateLimitedError",
     "ReadResult",
+    "RequestStats",
     "RuleError",
     "RuleSet",
+    "SettingsError",
     "Shopify",
+    "StoreEntry",
+    "StoreHealth",
     "StoreInfo",
+    "StoreReport",
+    "SyncReport",
     "Tombstone",
     "UnknownEntityError",
     "UnknownPlatformError",
@@ -133,16 +179,25 @@ __all__ = [
 # Show the public classes as `nexus.X` in tracebacks and reprs (and pickle them under that
 # name), wherever they are defined.
 for _cls in (
+    Alert,
     AuthError,
+    Cancel,
     Capabilities,
+    CheckResult,
     Checkpoint,
     ConfigError,
     Connector,
+    CrossStoreCustomer,
     CursorStuckError,
     DataError,
+    DatabaseError,
+    EntityReport,
+    ErrorInfo,
+    HealthReport,
     InvalidArgumentError,
     InvalidPageError,
     Magento,
+    Manager,
     MappingError,
     MappingResult,
     NetworkError,
@@ -150,13 +205,22 @@ for _cls in (
     NexusTimeoutError,
     Page,
     PlatformError,
+    Progress,
     QualityReport,
+    QualitySummary,
+    Quarantined,
     RateLimitedError,
     ReadResult,
+    RequestStats,
     RuleError,
     RuleSet,
+    SettingsError,
     Shopify,
+    StoreEntry,
+    StoreHealth,
     StoreInfo,
+    StoreReport,
+    SyncReport,
     Tombstone,
     UnknownEntityError,
     UnknownPlatformError,

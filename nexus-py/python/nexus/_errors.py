@@ -24,6 +24,7 @@ __all__ = [
     "ConfigError",
     "CursorStuckError",
     "DataError",
+    "DatabaseError",
     "InvalidArgumentError",
     "InvalidPageError",
     "MappingError",
@@ -34,6 +35,7 @@ __all__ = [
     "RateLimited",
     "RateLimitedError",
     "RuleError",
+    "SettingsError",
     "UnknownEntityError",
     "UnknownPlatformError",
     "UnsupportedError",
@@ -371,6 +373,69 @@ class RuleError(NexusError, ValueError):
         self.line = line
         self.column = column
         self.key = key
+
+
+class SettingsError(NexusError, ValueError):
+    """A settings file (the :class:`nexus.Manager`'s store registry) has a mistake, or a
+    credential it names cannot be resolved: an unknown key or platform, a credential written
+    in plain text instead of ``"env:NAME"`` or ``"secret:NAME"``, an environment variable
+    that is not set. The message names the file and the key, as
+    ``"nexus.toml: stores.shop1.consumer_secret: a credential is written in the file in
+    plain text; ..."``; it never repeats a secret.
+
+    Attributes:
+        file: The settings file, when the settings came from one.
+        key: The key of the mistake (``"stores.shop1.consumer_secret"``, ``"line 4"``),
+            when the mistake is about one key.
+    """
+
+    default_code: ClassVar[str] = "invalid_settings"
+
+    file: Optional[str]
+    key: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        file: Optional[str] = None,
+        key: Optional[str] = None,
+    ) -> None:
+        """Creates the exception for a mistake in ``file``, at ``key``."""
+        super().__init__(message, code)
+        self.file = file
+        self.key = key
+
+
+class DatabaseError(NexusError):
+    """The database (SQLite or PostgreSQL) refused a statement or could not be reached or
+    read (code ``"store_error"``), or was written by a newer Nexus (code
+    ``"schema_too_new"``). The message never holds a password.
+
+    Attributes:
+        backend: ``"sqlite"`` or ``"postgres"``, when known.
+        retryable: Whether trying again can succeed (a busy database, a dropped
+            connection).
+    """
+
+    default_code: ClassVar[str] = "store_error"
+
+    backend: Optional[str]
+    retryable: bool
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        *,
+        backend: Optional[str] = None,
+        retryable: bool = False,
+    ) -> None:
+        """Creates the exception for a failure of the ``backend`` database."""
+        super().__init__(message, code)
+        self.backend = backend
+        self.retryable = retryable
 
 
 class InvalidArgumentError(NexusError, ValueError):

@@ -4,11 +4,13 @@ Checked against the compiled module by ``python -m mypy.stubtest nexus``.
 """
 
 import os
-from typing import final
+from typing import Callable, final
 
 __all__ = [
+    "_Cancel",
     "_Connector",
     "_FakeStore",
+    "_Manager",
     "_PageIter",
     "_RuleSet",
     "check_quality",
@@ -17,6 +19,7 @@ __all__ = [
     "report_from_json",
     "report_html",
     "rule_catalog",
+    "sync_report_text",
     "verify_webhook",
     "__version__",
 ]
@@ -186,6 +189,7 @@ class _FakeStore:
         rate_per_minute: int | None = None,
         shopify_bucket: bool = False,
         faults: dict[int, str] | None = None,
+        dirt: float = 0.0,
     ) -> _FakeStore: ...
     @property
     def platform(self) -> str:
@@ -258,3 +262,61 @@ def report_from_json(text: str) -> str:
 
 def report_html(report_json: str) -> str:
     """The HTML page of a report given as JSON text."""
+
+# --- Manager (wrapped by nexus.Manager and nexus.Cancel) ---
+
+@final
+class _Cancel:
+    """A token that stops a sync cleanly (private: use ``nexus.Cancel``)."""
+
+    def __new__(cls) -> _Cancel: ...
+    def cancel(self) -> None:
+        """Triggers it."""
+    @property
+    def cancelled(self) -> bool:
+        """Whether it was triggered."""
+
+@final
+class _Manager:
+    """A registry of stores and its database (private: use ``nexus.Manager``). Results are
+    the JSON text of the core's types."""
+
+    @staticmethod
+    def from_toml(
+        path: str | os.PathLike[str],
+        *,
+        database: str | None = None,
+        secrets: Callable[[str], str | None] | None = None,
+        on_alert: Callable[[str], object] | None = None,
+    ) -> _Manager:
+        """Opens a registry file and its database; ``on_alert`` gets each alert's JSON."""
+    def stores(self) -> str:
+        """A list of ``StoreEntry``."""
+    def check(self, stores: list[str] | None = None) -> str:
+        """A list of ``CheckResult``."""
+    def sync(
+        self,
+        stores: list[str] | None = None,
+        *,
+        progress: Callable[[str], object] | None = None,
+        cancel: _Cancel | None = None,
+    ) -> str:
+        """A ``SyncReport``; ``progress`` gets each event's JSON."""
+    def health(self) -> str:
+        """A ``HealthReport``."""
+    def alerts(self) -> str:
+        """A list of ``Alert``."""
+    def report(self) -> str:
+        """A list of ``StoreReport``: the latest run of each store."""
+    def quality_report(self, store: str | None = None) -> str:
+        """A ``QualityReport`` of the stored records."""
+    def customers_across(self) -> str:
+        """A list of ``CrossStoreCustomer``."""
+    def records(
+        self, kind: str, *, stores: list[str] | None = None, platform: str | None = None
+    ) -> str:
+        """Stored ``orders``, ``customers``, ``products``, ``refunds``, ``transactions``,
+        ``quarantined`` or ``counts``."""
+
+def sync_report_text(report_json: str) -> str:
+    """The plain-text table of a sync report given as JSON text."""

@@ -72,10 +72,15 @@ class FakeStore:
             seconds, then 429 with ``Retry-After`` (none by default).
         shopify_bucket: Shopify's leaky bucket (40 requests, leaking 2 a second) instead.
         faults: Faults to inject, by request number (see the module's documentation).
+        dirt: The share of records (0 to 1) with the dirt real stores have: customer
+            emails typed with ``(at)`` and a few orders whose email is not an address
+            (both quarantined by the default quality rules when synced), and order emails
+            in mixed case with stray spaces (fixed by cleansing). None by default.
 
     Raises:
         UnknownPlatformError: ``platform`` is not a platform Nexus knows.
-        InvalidArgumentError: an unknown fault, or both rate limits.
+        InvalidArgumentError: an unknown fault, both rate limits, or ``dirt`` outside 0
+            to 1.
         OSError: no port could be opened on 127.0.0.1.
     """
 
@@ -95,6 +100,7 @@ class FakeStore:
         rate_per_minute: Optional[int] = None,
         shopify_bucket: bool = False,
         faults: Optional[Mapping[int, Fault]] = None,
+        dirt: float = 0.0,
     ) -> None:
         """Starts the store on a free port of 127.0.0.1."""
         self._native = _nexus._FakeStore(
@@ -106,6 +112,7 @@ class FakeStore:
             rate_per_minute=rate_per_minute,
             shopify_bucket=shopify_bucket,
             faults=_faults_arg(faults),
+            dirt=dirt,
         )
         self._rate_per_minute = rate_per_minute
 
