@@ -14,8 +14,9 @@
 //!
 //! Stores sync concurrently (at most [`Syncer::concurrency`] at once), each under its own
 //! connector's rate limits; one failing store never stops the others. While a page is
-//! written the next one is already being fetched and mapped. Progress goes to a callback
-//! after every page; [`Cancel`] stops a run cleanly between pages (what was written stays,
+//! written the next one is already being fetched and mapped, and pages that are ready by
+//! then are written together in one transaction (up to 1,000 records). Progress goes to a
+//! callback after every write; [`Cancel`] stops a run cleanly between pages (what was written stays,
 //! checkpoints included). Each store's [`StoreReport`] is saved in the database as sync
 //! history. Counters and timings go through the `metrics` facade (`nexus_sync_*`).
 
@@ -35,6 +36,12 @@ use crate::platform::{
 };
 use crate::quality::{Checkable, QualityEngine, QualitySummary, QualityTally, RuleSet, Severity};
 use crate::store::{PageRecords, PageWrite, QuarantineEntry, RunRecord, Store};
+
+/// Pages fetched ahead of the writer, and written together when they are ready.
+const GROUP_PAGES: usize = 8;
+
+/// The most records written in one transaction when pages are grouped.
+const GROUP_RECORDS: usize = 1_000;
 
 /// How one store is synced.
 #[derive(Debug, Clone)]
@@ -76,7 +83,8 @@ pub struct Source {
     pub options: SyncOptions,
 }
 
-/// Where a sync stands, sent after every page.
+/// Where a sync stands, sent after every write (a page, or the pages fetched ahead and
+/// written together in one transaction) and at the end of each entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// The run.
@@ -628,7 +636,7 @@ impl Syncer {
         let mut tally = QualityTally::default();
         let engine = QualityEngine::new((*opts.rules).clone());
         // Pages are fetched and mapped ahead while the previous one is written.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch<T>>>(2);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch<T>>>(GROUP_PAGES);
         let mut reader = Reader::<T>::shared(platform.clone(), since, &opts.read).keep_raw(true);
         let max_pages = opts.read.max_pages;
         let fetch = tokio::spawn(async move {
@@ -667,8 +675,28 @@ impl Syncer {
             };
             total = batch.read_total.or(total);
             let page_started = Instant::now();
-            let (page, quality) = self.prepare(source, &engine, batch, &mut report);
+            let (mut page, quality) = self.prepare(source, &engine, batch, &mut report);
             tally.add(&quality);
+            // Group commit: pages already fetched are written in the same transaction (up
+            // to a limit), their last checkpoint with them; fewer, larger transactions
+            // write far less to the WAL. A fetch error is kept for after the write.
+            let mut failed = None;
+            while page.records.len() + page.quarantine.len() < GROUP_RECORDS {
+                match rx.try_recv() {
+                    Ok(Ok(b)) => {
+                        total = b.read_total.or(total);
+                        let (more, quality) = self.prepare(source, &engine, b, &mut report);
+                        tally.add(&quality);
+                        page.absorb(more);
+                    }
+                    Ok(Err(e)) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,
+                }
+            }
             let checkpoint = page.checkpoint.clone();
             let out = match self.store.write_page(page).await {
                 Ok(o) => o,
@@ -694,6 +722,10 @@ impl Syncer {
             metrics::histogram!("nexus_sync_page_seconds", &labels)
                 .record(page_started.elapsed().as_secs_f64());
             self.emit(run_id, source, &report, total, started, false);
+            if let Some(e) = failed {
+                report.error = Some(ErrorInfo::from(&e));
+                break;
+            }
         }
         fetch.abort();
         report.complete =

@@ -130,6 +130,17 @@ impl PageRecords {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Appends the records of `other` (of the same entity; others are ignored).
+    pub fn append(&mut self, other: PageRecords) {
+        match (self, other) {
+            (PageRecords::Orders(a), PageRecords::Orders(b)) => a.extend(b),
+            (PageRecords::Customers(a), PageRecords::Customers(b)) => a.extend(b),
+            (PageRecords::Products(a), PageRecords::Products(b)) => a.extend(b),
+            (PageRecords::Refunds(a), PageRecords::Refunds(b)) => a.extend(b),
+            _ => {}
+        }
+    }
 }
 
 /// A record kept out of the data tables: it did not map, or it broke an error-severity
@@ -179,6 +190,19 @@ pub struct PageWrite {
     pub checkpoint: Option<SyncCursor>,
     /// When it is written.
     pub at: Timestamp,
+}
+
+impl PageWrite {
+    /// Takes in the next page of the same store and entity: its records and quarantine,
+    /// and its checkpoint when it has one (written together, in one transaction).
+    pub fn absorb(&mut self, next: PageWrite) {
+        self.records.append(next.records);
+        self.quarantine.extend(next.quarantine);
+        if next.checkpoint.is_some() {
+            self.checkpoint = next.checkpoint;
+        }
+        self.at = next.at;
+    }
 }
 
 /// What writing a page did.

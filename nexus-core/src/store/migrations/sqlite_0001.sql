@@ -26,42 +26,42 @@ CREATE TABLE order_lines (
   discount TEXT NOT NULL, tax TEXT NOT NULL, total TEXT NOT NULL,
   components TEXT NOT NULL, metadata TEXT NOT NULL,
   PRIMARY KEY (platform, store, order_id, position)
-);
+) WITHOUT ROWID;
 CREATE INDEX order_lines_product ON order_lines (platform, store, product_id);
 CREATE TABLE order_tax_lines (
   platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, position INTEGER NOT NULL,
   source_id TEXT, title TEXT NOT NULL, rate_code TEXT, rate TEXT,
   currency TEXT NOT NULL, amount TEXT NOT NULL, shipping_amount TEXT NOT NULL,
   PRIMARY KEY (platform, store, order_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE order_shipping_lines (
   platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, position INTEGER NOT NULL,
   source_id TEXT, method TEXT, title TEXT NOT NULL,
   currency TEXT NOT NULL, amount TEXT NOT NULL, discount TEXT NOT NULL, tax TEXT NOT NULL,
   PRIMARY KEY (platform, store, order_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE order_fee_lines (
   platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, position INTEGER NOT NULL,
   source_id TEXT, name TEXT NOT NULL, currency TEXT NOT NULL, amount TEXT NOT NULL, tax TEXT NOT NULL,
   PRIMARY KEY (platform, store, order_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE order_discount_lines (
   platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, position INTEGER NOT NULL,
   source_id TEXT, code TEXT, kind TEXT, currency TEXT NOT NULL, amount TEXT NOT NULL,
   PRIMARY KEY (platform, store, order_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE order_refunds (
   platform TEXT NOT NULL, store TEXT NOT NULL, order_id TEXT NOT NULL, position INTEGER NOT NULL,
   source_id TEXT NOT NULL, currency TEXT NOT NULL, amount TEXT NOT NULL, reason TEXT, created_at TEXT,
   PRIMARY KEY (platform, store, order_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE addresses (
   platform TEXT NOT NULL, store TEXT NOT NULL, owner TEXT NOT NULL, owner_id TEXT NOT NULL,
   role TEXT NOT NULL, position INTEGER NOT NULL,
   first_name TEXT, last_name TEXT, company TEXT, line1 TEXT, line2 TEXT, city TEXT, region TEXT,
   region_code TEXT, postal_code TEXT, country_code TEXT, country TEXT, phone TEXT, email TEXT,
   PRIMARY KEY (platform, store, owner, owner_id, role, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE customers (
   platform TEXT NOT NULL, store TEXT NOT NULL, source_id TEXT NOT NULL,
   version INTEGER NOT NULL,
@@ -90,7 +90,7 @@ CREATE TABLE variants (
   price TEXT, regular_price TEXT, currency TEXT, inventory_quantity INTEGER,
   options TEXT NOT NULL, status TEXT, created_at TEXT, updated_at TEXT, metadata TEXT NOT NULL,
   PRIMARY KEY (platform, store, parent_id, position)
-);
+) WITHOUT ROWID;
 CREATE INDEX variants_source ON variants (platform, store, source_id);
 CREATE TABLE refunds (
   platform TEXT NOT NULL, store TEXT NOT NULL, source_id TEXT NOT NULL,
@@ -108,23 +108,23 @@ CREATE TABLE refund_lines (
   quantity TEXT NOT NULL, currency TEXT NOT NULL, subtotal TEXT NOT NULL, tax TEXT NOT NULL,
   total TEXT NOT NULL,
   PRIMARY KEY (platform, store, refund_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE quarantine (
   platform TEXT NOT NULL, store TEXT NOT NULL, entity TEXT NOT NULL, record_key TEXT NOT NULL,
   source_id TEXT, reason TEXT NOT NULL, rules TEXT NOT NULL, raw BLOB,
   first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, times_seen INTEGER NOT NULL,
   PRIMARY KEY (platform, store, entity, record_key)
-);
+) WITHOUT ROWID;
 CREATE TABLE checkpoints (
   store TEXT NOT NULL, entity TEXT NOT NULL, platform TEXT NOT NULL,
   cursor_updated_at TEXT, cursor_id TEXT, saved_at TEXT NOT NULL,
   PRIMARY KEY (store, entity)
-);
+) WITHOUT ROWID;
 CREATE TABLE sync_runs (
   run_id TEXT NOT NULL, store TEXT NOT NULL, platform TEXT NOT NULL,
   started_at TEXT NOT NULL, finished_at TEXT NOT NULL, ok INTEGER NOT NULL, report TEXT NOT NULL,
   PRIMARY KEY (run_id, store)
-);
+) WITHOUT ROWID;
 CREATE INDEX sync_runs_store ON sync_runs (store, started_at);
 CREATE VIEW transactions AS
   SELECT o.platform, o.store, COALESCE(o.customer_id, 'email:' || lower(trim(o.email))) AS customer_id,
