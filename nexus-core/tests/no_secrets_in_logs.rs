@@ -108,6 +108,39 @@ fn credentials_never_reach_the_logs() {
                 .build()
                 .unwrap();
             let _ = oauth.check().await;
+
+            // The manager and the sync engine: credentials by reference, a store refusing
+            // them, alerts raised and logged.
+            let dir = std::env::temp_dir().join(format!("nexus-logs-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let woo_c = fake.credentials();
+            // SAFETY: set before the manager reads them; this binary runs one test.
+            unsafe {
+                std::env::set_var("NX_LOG_WOO_KEY", &woo_c.consumer_key);
+                std::env::set_var("NX_LOG_WOO_SECRET", &woo_c.consumer_secret);
+            }
+            let registry = format!(
+                "[stores.woo]\nplatform = \"woocommerce\"\nurl = \"{}\"\nconsumer_key = \"env:NX_LOG_WOO_KEY\"\n\
+                 consumer_secret = \"env:NX_LOG_WOO_SECRET\"\nrate_limit = 100000\n\n[stores.shop]\nplatform = \"shopify\"\nurl = \"{}\"\n\
+                 access_token = \"secret:shop\"\n",
+                fake.url(),
+                shop.url()
+            );
+            std::fs::write(dir.join("nexus.toml"), registry).unwrap();
+            let manager = nexus_core::manager::Manager::from_toml(
+                dir.join("nexus.toml"),
+                nexus_core::manager::ManagerOptions {
+                    secrets: Some(Arc::new(|_: &str| Some("shpat_wrong_one_77".to_owned()))),
+                    http: Some(fakes::quick_http()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            let report = manager.sync_all().await.unwrap();
+            assert!(report.store("woo").is_some_and(|s| s.ok));
+            assert!(report.store("shop").is_some_and(|s| !s.ok));
+            let _ = std::fs::remove_dir_all(&dir);
         })
     }
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -117,6 +150,11 @@ fn credentials_never_reach_the_logs() {
         &text[..text.len().min(2000)]
     );
     assert!(text.contains("retrying request"));
+    assert!(
+        text.contains("nexus.sync") && text.contains("sync finished"),
+        "the syncs were traced"
+    );
+    assert!(text.contains("nexus::alert"), "the alerts were logged");
     for secret in [
         "cs_fake_secret_0123456789",
         "ck_fake_key_0123456789",
