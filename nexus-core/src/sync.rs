@@ -878,6 +878,13 @@ fn failed_report(source: &Source, at: Timestamp, e: &Error) -> StoreReport {
     }
 }
 
+/// Names the store of a source reference (without allocating when it already is).
+fn relabel(source: &mut crate::model::SourceRef, name: &str) {
+    if source.store != name {
+        source.store = name.to_owned();
+    }
+}
+
 /// A record the engine syncs.
 trait SyncRecord: Checkpointed + Checkable + Send + Sync + 'static {
     fn page(records: Vec<(Self, Option<String>)>) -> PageRecords;
@@ -887,9 +894,7 @@ trait SyncRecord: Checkpointed + Checkable + Send + Sync + 'static {
 
 impl SyncRecord for Order {
     fn set_store(&mut self, name: &str) {
-        if self.source.store != name {
-            self.source.store = name.to_owned();
-        }
+        relabel(&mut self.source, name);
     }
     fn page(records: Vec<(Self, Option<String>)>) -> PageRecords {
         PageRecords::Orders(records)
@@ -898,9 +903,7 @@ impl SyncRecord for Order {
 
 impl SyncRecord for Customer {
     fn set_store(&mut self, name: &str) {
-        if self.source.store != name {
-            self.source.store = name.to_owned();
-        }
+        relabel(&mut self.source, name);
     }
     fn page(records: Vec<(Self, Option<String>)>) -> PageRecords {
         PageRecords::Customers(records)
@@ -909,13 +912,9 @@ impl SyncRecord for Customer {
 
 impl SyncRecord for Product {
     fn set_store(&mut self, name: &str) {
-        if self.source.store != name {
-            self.source.store = name.to_owned();
-        }
+        relabel(&mut self.source, name);
         for v in &mut self.variants {
-            if v.source.store != name {
-                v.source.store = name.to_owned();
-            }
+            relabel(&mut v.source, name);
         }
     }
     fn page(records: Vec<(Self, Option<String>)>) -> PageRecords {
@@ -925,9 +924,7 @@ impl SyncRecord for Product {
 
 impl SyncRecord for Refund {
     fn set_store(&mut self, name: &str) {
-        if self.source.store != name {
-            self.source.store = name.to_owned();
-        }
+        relabel(&mut self.source, name);
     }
     fn page(records: Vec<(Self, Option<String>)>) -> PageRecords {
         PageRecords::Refunds(records)
