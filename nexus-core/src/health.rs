@@ -297,10 +297,7 @@ pub async fn health(
         let last = reports.first().cloned().flatten();
         let previous = reports.get(1).cloned().flatten();
         let last_error = last.as_ref().and_then(|r| r.error.clone());
-        let quarantined = db
-            .counts(&ReadFilter::store(name.clone()))
-            .await?
-            .quarantined;
+        let quarantined = db.quarantine_size(&ReadFilter::store(name.clone())).await?;
         let scored = |r: &Option<StoreReport>| {
             r.as_ref()
                 .filter(|r| r.quality.records > 0)

@@ -627,33 +627,51 @@ pub(crate) async fn raw_payload(db: &dyn Db, source: &SourceRef) -> Result<Optio
     }
 }
 
-pub(crate) async fn counts(db: &dyn Db, f: &ReadFilter) -> Result<Counts> {
+/// Row counts of `tables` for the records `f` selects, in one query.
+async fn count_rows(db: &dyn Db, tables: &[&str], f: &ReadFilter) -> Result<Vec<u64>> {
     let (cond, params) = filter_sql(f, "");
-    let sql = ["orders", "customers", "products", "refunds", "quarantine"]
+    let sql = tables
         .iter()
         .map(|t| format!("(SELECT COUNT(*) FROM {t}{cond})"))
         .collect::<Vec<_>>()
         .join(", ");
     let mut all = Vec::new();
-    for _ in 0..5 {
+    for _ in tables {
         all.extend(params.iter().cloned());
     }
+    const INTS: [Ty; 8] = [Ty::Int; 8];
     let rows = db
         .query(Query {
             stmt: Stmt::new(format!("SELECT {sql}"), all),
-            types: &[Ty::Int; 5],
+            types: &INTS[..tables.len().min(INTS.len())],
         })
         .await?;
     let row = rows.into_iter().next().unwrap_or_default();
     let mut c = Cols::new(row, "counts");
-    let mut n = || -> Result<u64> { Ok(c.opt_int()?.unwrap_or(0).max(0) as u64) };
+    tables
+        .iter()
+        .map(|_| Ok(c.opt_int()?.unwrap_or(0).max(0) as u64))
+        .collect()
+}
+
+pub(crate) async fn counts(db: &dyn Db, f: &ReadFilter) -> Result<Counts> {
+    let n = count_rows(
+        db,
+        &["orders", "customers", "products", "refunds", "quarantine"],
+        f,
+    )
+    .await?;
     Ok(Counts {
-        orders: n()?,
-        customers: n()?,
-        products: n()?,
-        refunds: n()?,
-        quarantined: n()?,
+        orders: n[0],
+        customers: n[1],
+        products: n[2],
+        refunds: n[3],
+        quarantined: n[4],
     })
+}
+
+pub(crate) async fn quarantine_size(db: &dyn Db, f: &ReadFilter) -> Result<u64> {
+    Ok(count_rows(db, &["quarantine"], f).await?[0])
 }
 
 pub(crate) async fn save_run(db: &dyn Db, run: &RunRecord) -> Result<()> {

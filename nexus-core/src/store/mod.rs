@@ -369,6 +369,9 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Record counts.
     async fn counts(&self, filter: &ReadFilter) -> Result<Counts>;
 
+    /// Records in quarantine (what [`Counts::quarantined`] says, without counting the rest).
+    async fn quarantine_size(&self, filter: &ReadFilter) -> Result<u64>;
+
     /// Saves a sync run in the history.
     async fn save_run(&self, run: &RunRecord) -> Result<()>;
 
@@ -450,6 +453,9 @@ macro_rules! impl_store {
                 f: &$crate::store::ReadFilter,
             ) -> $crate::Result<$crate::store::Counts> {
                 $crate::store::logic::counts(&self.db, f).await
+            }
+            async fn quarantine_size(&self, f: &$crate::store::ReadFilter) -> $crate::Result<u64> {
+                $crate::store::logic::quarantine_size(&self.db, f).await
             }
             async fn save_run(&self, run: &$crate::store::RunRecord) -> $crate::Result<()> {
                 $crate::store::logic::save_run(&self.db, run).await

@@ -362,6 +362,18 @@ async fn quarantine_and_release(url: &str) {
             .quarantined,
         1
     );
+    assert_eq!(
+        db.quarantine_size(&ReadFilter::store("woo"))
+            .await
+            .expect("size"),
+        1
+    );
+    assert_eq!(
+        db.quarantine_size(&ReadFilter::store("other"))
+            .await
+            .expect("size"),
+        0
+    );
     db.reset_checkpoints("woo").await.expect("reset");
     assert_eq!(
         db.checkpoint("woo", EntityKind::Order).await.expect("cp"),
