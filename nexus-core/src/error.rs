@@ -266,6 +266,28 @@ pub enum Error {
         what: String,
     },
 
+    /// A table or array given to an analytics function is not usable: a missing column, a
+    /// null, a negative amount, a date that does not parse, arrays of different lengths.
+    #[error("{}{}: {message}", if column.is_empty() { "input".to_string() } else { format!("column `{column}`") }, row.map(|r| format!(", row {r}")).unwrap_or_default())]
+    InvalidData {
+        /// The column (or array argument) at fault; empty when the table as a whole is.
+        column: String,
+        /// The row (0-based), when one row is at fault.
+        row: Option<usize>,
+        /// What is wrong, naming the value.
+        message: String,
+    },
+
+    /// A model could not be fitted to the data (too few customers or observations, an
+    /// optimizer that did not converge).
+    #[error("{model} could not be fitted: {message}")]
+    Fit {
+        /// The model (`BetaGeo`, `GammaGamma`, `ETS(M,Ad,M)`).
+        model: String,
+        /// Why.
+        message: String,
+    },
+
     /// Pagination stopped advancing (the same cursor or the same page came back).
     #[error("{platform} pagination of {entity} stopped advancing at {position}")]
     CursorStuck {
@@ -300,6 +322,8 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::Settings { .. } => "invalid_settings",
             Error::Cancelled { .. } => "cancelled",
+            Error::InvalidData { .. } => "invalid_data",
+            Error::Fit { .. } => "fit_failed",
         }
     }
 
@@ -313,6 +337,21 @@ impl Error {
             Error::Store { retryable, .. } => *retryable,
             Error::Platform { status, .. } => *status >= 500 || *status == 408 || *status == 429,
             _ => false,
+        }
+    }
+}
+
+impl Error {
+    /// An [`Error::InvalidData`] for `column` (and `row`, when one row is at fault).
+    pub fn invalid_data(
+        column: impl Into<String>,
+        row: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::InvalidData {
+            column: column.into(),
+            row,
+            message: message.into(),
         }
     }
 }

@@ -20,6 +20,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "analytics")]
+pub mod analytics;
 pub mod error;
 #[cfg(feature = "store")]
 pub mod health;

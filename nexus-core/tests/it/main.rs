@@ -1,6 +1,7 @@
 //! Integration tests of nexus-core: one binary, one module per area.
 
 mod common;
+mod analytics;
 mod crash;
 mod fakes;
 mod fixtures;
