@@ -21,7 +21,7 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::rfm::{Day, frame};
-use super::transactions::{DAY_MICROS, Transactions, civil_from_days, days_from_civil};
+use super::transactions::{Transactions, civil_from_days, days_from_civil};
 use crate::{Error, Result};
 
 /// A calendar period.
@@ -181,7 +181,7 @@ fn visits(tx: &Transactions, rows: &[u32], period: Period, out: &mut Vec<Visit>)
     out.clear();
     for &r in rows {
         let r = r as usize;
-        let day = tx.micros[r].div_euclid(DAY_MICROS);
+        let day = tx.day[r] as i64;
         out.push((
             tx.group.as_ref().map_or(0, |g| g[r]),
             period.index(day),
@@ -204,12 +204,12 @@ pub fn kpis(tx: &Transactions, options: &KpiOptions) -> Result<Kpis> {
         ));
     }
     let period = options.period;
-    let groups = tx.by_customer();
+    let g = tx.grouped();
     let mut acc: FxHashMap<(u32, i64), Acc> = FxHashMap::default();
     // New customers per (group, period) for the cumulative customer count.
     let mut scratch = Vec::new();
     for c in 0..tx.keys.len() {
-        visits(tx, groups.rows(c), period, &mut scratch);
+        visits(tx, &g.row[g.range(c)], period, &mut scratch);
         let mut i = 0;
         let mut first_group = u32::MAX;
         while i < scratch.len() {
@@ -386,22 +386,22 @@ pub fn cohorts(tx: &Transactions, period: Period) -> Result<Cohorts> {
         ));
     };
     let last = period.index(last_day);
-    let groups = tx.by_customer();
+    let g = tx.grouped();
     let mut size: FxHashMap<i64, u64> = FxHashMap::default();
     let mut cell: FxHashMap<(i64, i64), (u64, f64)> = FxHashMap::default();
     for c in 0..tx.keys.len() {
-        let rows = groups.rows(c);
-        let first = period.index(tx.micros[rows[0] as usize].div_euclid(DAY_MICROS));
+        let range = g.range(c);
+        let first = period.index(g.day[range.start] as i64);
         *size.entry(first).or_default() += 1;
         let mut prev = None;
-        for &r in rows {
-            let p = period.index(tx.micros[r as usize].div_euclid(DAY_MICROS));
+        for i in range {
+            let p = period.index(g.day[i] as i64);
             let e = cell.entry((first, p)).or_default();
             if prev != Some(p) {
                 e.0 += 1;
                 prev = Some(p);
             }
-            e.1 += tx.amount[r as usize];
+            e.1 += g.amount[i];
         }
     }
     let mut starts: Vec<i64> = size.keys().copied().collect();

@@ -10,11 +10,18 @@
 //!   named segments;
 //! - [`clv`]: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fitted by maximum likelihood,
 //!   their predictions and customer lifetime value;
+//! - [`segments`]: k-means segments on RFM features, and a purchase-propensity model
+//!   validated against the BG/NBD baseline;
 //! - [`kpi`]: revenue, orders, customers, order value, new and returning customers by
 //!   period, and cohort retention.
 
+pub mod clv;
 pub mod kpi;
 pub mod rfm;
+pub mod segments;
 mod transactions;
 
 pub use transactions::{Columns, CustomerKey, Transactions};
+
+/// The polars version Nexus reads and returns tables with.
+pub use polars;

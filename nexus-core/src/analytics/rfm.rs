@@ -27,7 +27,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::transactions::{ByCustomer, DAY_MICROS, Transactions, civil_from_days};
+use super::transactions::{Transactions, civil_from_days};
 use crate::{Error, Result};
 
 /// The time unit of a BTYD summary.
@@ -175,15 +175,10 @@ struct CustomerSummary {
 /// Errors: a calibration end at or after the observation end, or a table with no
 /// transaction by the end of the observed period.
 pub fn summary_data(tx: &Transactions, options: &SummaryOptions) -> Result<Summary> {
-    let groups = tx.by_customer();
-    summarize(tx, &groups, options)
+    summarize(tx, options)
 }
 
-pub(crate) fn summarize(
-    tx: &Transactions,
-    groups: &ByCustomer,
-    options: &SummaryOptions,
-) -> Result<Summary> {
+pub(crate) fn summarize(tx: &Transactions, options: &SummaryOptions) -> Result<Summary> {
     let Some(last) = tx.last_day() else {
         return Err(Error::invalid_data(
             "",
@@ -204,7 +199,7 @@ pub(crate) fn summarize(
         });
     }
     let per_unit = options.unit.days();
-    let rows_of = |c: usize| groups.rows(c);
+    let g = tx.grouped();
     let stats: Vec<CustomerSummary> = (0..tx.keys.len())
         .into_par_iter()
         .with_min_len(2048)
@@ -218,10 +213,9 @@ pub(crate) fn summarize(
             let mut hold_sum = 0.0;
             let mut hold_n = 0u32;
             let mut hold_prev = i64::MIN;
-            for &r in rows_of(c) {
-                let r = r as usize;
-                let day = tx.micros[r].div_euclid(DAY_MICROS);
-                let amount = tx.amount[r];
+            for i in g.range(c) {
+                let day = g.day[i] as i64;
+                let amount = g.amount[i];
                 if day <= cal_end {
                     if day != day_prev {
                         if days >= 2 {
@@ -526,7 +520,17 @@ impl Rfm {
     /// `m_score`, `rfm_cell`, `rfm_score` (R+F+M) and `segment`.
     pub fn to_frame(&self, customer: &str) -> Result<DataFrame> {
         let n = self.len();
-        let cells: Vec<String> = (0..n).map(|i| self.cell(i)).collect();
+        let table: Vec<String> = (0..125)
+            .map(|k| format!("{}{}{}", k / 25 + 1, k / 5 % 5 + 1, k % 5 + 1))
+            .collect();
+        let cells: Vec<&str> = (0..n)
+            .map(|i| {
+                let k = (self.r_score[i] as usize - 1) * 25
+                    + (self.f_score[i] as usize - 1) * 5
+                    + (self.m_score[i] as usize - 1);
+                table[k].as_str()
+            })
+            .collect();
         let score: Vec<u32> = (0..n)
             .map(|i| self.r_score[i] as u32 + self.f_score[i] as u32 + self.m_score[i] as u32)
             .collect();
@@ -609,15 +613,10 @@ impl Rfm {
 /// Computes recency, frequency and monetary value, their 1-5 scores and the segments (see
 /// the [module docs](self)).
 pub fn rfm(tx: &Transactions, options: &RfmOptions) -> Result<Rfm> {
-    let groups = tx.by_customer();
-    rfm_grouped(tx, &groups, options)
+    rfm_grouped(tx, options)
 }
 
-pub(crate) fn rfm_grouped(
-    tx: &Transactions,
-    groups: &ByCustomer,
-    options: &RfmOptions,
-) -> Result<Rfm> {
+pub(crate) fn rfm_grouped(tx: &Transactions, options: &RfmOptions) -> Result<Rfm> {
     let Some(last) = tx.last_day() else {
         return Err(Error::invalid_data(
             "",
@@ -627,23 +626,21 @@ pub(crate) fn rfm_grouped(
     };
     let as_of = options.as_of.unwrap_or(last + 1);
     let n = tx.keys.len();
+    let g = tx.grouped();
     let values: Vec<(i64, u32, f64)> = (0..n)
         .into_par_iter()
         .with_min_len(2048)
         .map_init(Vec::new, |scratch: &mut Vec<u64>, c| {
-            let rows = groups.rows(c);
-            let last_row = *rows.last().expect("every customer has a row") as usize;
-            let recency = as_of - tx.micros[last_row].div_euclid(DAY_MICROS);
-            let monetary: f64 = rows.iter().map(|&r| tx.amount[r as usize]).sum();
-            let frequency = match &tx.order {
-                None => rows.len() as u32,
-                Some(orders) if rows.len() == 1 => {
-                    let _ = orders;
-                    1
-                }
+            let range = g.range(c);
+            // Every customer has at least one row.
+            let recency = as_of - g.day[range.end - 1] as i64;
+            let monetary: f64 = g.amount[range.clone()].iter().sum();
+            let frequency = match &g.order {
+                None => range.len() as u32,
+                Some(_) if range.len() == 1 => 1,
                 Some(orders) => {
                     scratch.clear();
-                    scratch.extend(rows.iter().map(|&r| orders[r as usize]));
+                    scratch.extend_from_slice(&orders[range]);
                     scratch.sort_unstable();
                     scratch.dedup();
                     scratch.len() as u32

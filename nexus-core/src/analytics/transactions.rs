@@ -5,6 +5,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHasher};
 use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
 use crate::{Error, Result};
 
@@ -139,14 +140,16 @@ pub struct Transactions {
     pub(crate) customer: Vec<u32>,
     /// Per row: a 64-bit digest of the order id (`None`: each row its own order).
     pub(crate) order: Option<Vec<u64>>,
-    /// Per row: microseconds since 1970-01-01 UTC.
-    pub(crate) micros: Vec<i64>,
+    /// Per row: the UTC day (days since 1970-01-01).
+    pub(crate) day: Vec<i32>,
     pub(crate) amount: Vec<f64>,
     pub(crate) items: Option<Vec<f64>>,
     pub(crate) refunded: Option<Vec<f64>>,
     /// Per row: the index of the row's `by` value in `group_names`.
     pub(crate) group: Option<Vec<u32>>,
     pub(crate) group_names: Vec<String>,
+    /// The rows in customer order, computed once when first needed.
+    pub(crate) grouped: OnceLock<Grouped>,
 }
 
 impl Transactions {
@@ -158,7 +161,7 @@ impl Transactions {
     pub fn from_frame(frame: &DataFrame, columns: &Columns) -> Result<Self> {
         let customer_col = column(frame, &columns.customer)?;
         let (keys, customer) = customer_codes(&columns.customer, customer_col)?;
-        let micros = read_dates(&columns.date, column(frame, &columns.date)?)?;
+        let day = read_days(&columns.date, column(frame, &columns.date)?)?;
         let amount = read_amounts(&columns.amount, column(frame, &columns.amount)?, false)?;
         let order = match &columns.order {
             Some(name) => Some(order_digests(name, column(frame, name)?)?),
@@ -194,7 +197,8 @@ impl Transactions {
             keys,
             customer,
             order,
-            micros,
+            day,
+            grouped: OnceLock::new(),
             amount,
             items,
             refunded,
@@ -219,55 +223,94 @@ impl Transactions {
     }
     /// The UTC day (days since 1970-01-01) of the last transaction, `None` when empty.
     pub fn last_day(&self) -> Option<i64> {
-        self.micros.iter().max().map(|&m| m.div_euclid(DAY_MICROS))
+        self.day.par_iter().max().map(|&d| d as i64)
+    }
+    /// The UTC day of the first transaction, `None` when empty.
+    pub fn first_day(&self) -> Option<i64> {
+        self.day.par_iter().min().map(|&d| d as i64)
     }
 
-    /// The rows grouped by customer, each customer's rows in time order.
-    pub(crate) fn by_customer(&self) -> ByCustomer {
-        let n = self.keys.len();
+    /// The rows grouped by customer, each customer's rows in day order (computed once).
+    pub(crate) fn grouped(&self) -> &Grouped {
+        self.grouped.get_or_init(|| Grouped::new(self))
+    }
+}
+
+/// The rows laid out customer by customer (a counting sort on the customer index), each
+/// customer's rows in day order, with the columns every analysis reads copied into that
+/// order so the per-customer loops read memory sequentially.
+#[derive(Debug, Clone)]
+pub(crate) struct Grouped {
+    /// Customer `c`'s rows are `offsets[c]..offsets[c + 1]`.
+    pub(crate) offsets: Vec<u32>,
+    pub(crate) day: Vec<i32>,
+    pub(crate) amount: Vec<f64>,
+    pub(crate) order: Option<Vec<u64>>,
+    /// The original row of each position.
+    pub(crate) row: Vec<u32>,
+}
+
+impl Grouped {
+    fn new(tx: &Transactions) -> Self {
+        let n = tx.keys.len();
+        let len = tx.customer.len();
         let mut offsets = vec![0u32; n + 1];
-        for &c in &self.customer {
+        for &c in &tx.customer {
             offsets[c as usize + 1] += 1;
         }
         for i in 0..n {
             offsets[i + 1] += offsets[i];
         }
+        // Scatter (day, row) packed in a u64, reading the table in order; then sort each
+        // customer's few entries: by day, and by row within a day (the table's order).
         let mut next = offsets.clone();
-        let mut rows = vec![0u32; self.customer.len()];
-        for (row, &c) in self.customer.iter().enumerate() {
+        let mut packed = vec![0u64; len];
+        for (r, (&c, &d)) in tx.customer.iter().zip(&tx.day).enumerate() {
             let slot = &mut next[c as usize];
-            rows[*slot as usize] = row as u32;
+            packed[*slot as usize] = ((d as u32 ^ 0x8000_0000) as u64) << 32 | r as u64;
             *slot += 1;
         }
-        // Sort each customer's rows by time (most customers have a handful of rows).
-        let micros = &self.micros;
-        let mut chunks: Vec<&mut [u32]> = Vec::with_capacity(n);
-        let mut rest = rows.as_mut_slice();
-        for w in offsets.windows(2) {
-            let (head, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
-            chunks.push(head);
-            rest = tail;
+        drop(next);
+        split_by(&mut packed, &offsets)
+            .into_par_iter()
+            .with_min_len(4096)
+            .for_each(|p| {
+                if p.windows(2).any(|w| w[0] > w[1]) {
+                    p.sort_unstable();
+                }
+            });
+        let day: Vec<i32> = packed
+            .par_iter()
+            .map(|&p| ((p >> 32) as u32 ^ 0x8000_0000) as i32)
+            .collect();
+        let row: Vec<u32> = packed.par_iter().map(|&p| p as u32).collect();
+        drop(packed);
+        let gather_f64 = |col: &[f64]| row.par_iter().map(|&r| col[r as usize]).collect();
+        let gather_u64 = |col: &[u64]| row.par_iter().map(|&r| col[r as usize]).collect();
+        Grouped {
+            day,
+            amount: gather_f64(&tx.amount),
+            order: tx.order.as_deref().map(gather_u64),
+            offsets,
+            row,
         }
-        chunks.par_iter_mut().with_min_len(4096).for_each(|c| {
-            if c.len() > 1 {
-                c.sort_unstable_by_key(|&r| (micros[r as usize], r));
-            }
-        });
-        ByCustomer { offsets, rows }
+    }
+
+    /// The positions of customer `c`.
+    pub(crate) fn range(&self, c: usize) -> std::ops::Range<usize> {
+        self.offsets[c] as usize..self.offsets[c + 1] as usize
     }
 }
 
-/// Row indices grouped by customer (CSR layout), each group in time order.
-pub(crate) struct ByCustomer {
-    pub(crate) offsets: Vec<u32>,
-    pub(crate) rows: Vec<u32>,
-}
-
-impl ByCustomer {
-    /// The rows of customer `c`.
-    pub(crate) fn rows(&self, c: usize) -> &[u32] {
-        &self.rows[self.offsets[c] as usize..self.offsets[c + 1] as usize]
+fn split_by<'a, T>(values: &'a mut [T], offsets: &[u32]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut rest = values;
+    for w in offsets.windows(2) {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut((w[1] - w[0]) as usize);
+        out.push(head);
+        rest = tail;
     }
+    out
 }
 
 fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Series> {
@@ -324,19 +367,21 @@ fn customer_codes(name: &str, series: &Series) -> Result<(CustomerKey, Vec<u32>)
         let ca = cast
             .i64()
             .map_err(|_| type_error(name, series, "integers"))?;
+        let values: Vec<i64> = ca.iter().map(Option::unwrap_or_default).collect();
+        if let Some(dense) = dense_codes(&values) {
+            return Ok(dense);
+        }
         let mut map: FxHashMap<i64, u32> =
-            FxHashMap::with_capacity_and_hasher(ca.len() / 4 + 16, FxBuildHasher);
+            FxHashMap::with_capacity_and_hasher(values.len() / 4 + 16, FxBuildHasher);
         let mut keys = Vec::new();
-        let mut codes = Vec::with_capacity(ca.len());
-        for arr in ca.downcast_iter() {
-            for &v in arr.values().iter() {
-                let next = keys.len() as u32;
-                let code = *map.entry(v).or_insert_with(|| {
-                    keys.push(v);
-                    next
-                });
-                codes.push(code);
-            }
+        let mut codes = Vec::with_capacity(values.len());
+        for &v in &values {
+            let next = keys.len() as u32;
+            let code = *map.entry(v).or_insert_with(|| {
+                keys.push(v);
+                next
+            });
+            codes.push(code);
         }
         let (keys, codes) = sort_keys(keys, codes, |a, b| a.cmp(b));
         return Ok((CustomerKey::Int(keys), codes));
@@ -369,6 +414,32 @@ fn customer_codes(name: &str, series: &Series) -> Result<(CustomerKey, Vec<u32>)
         CustomerKey::Text(keys.into_iter().map(str::to_string).collect()),
         codes,
     ))
+}
+
+/// Integer ids within a range not much wider than the table (database ids usually are):
+/// a presence table and its running count give each id its rank directly, already sorted.
+fn dense_codes(values: &[i64]) -> Option<(CustomerKey, Vec<u32>)> {
+    let (&min, &max) = (values.iter().min()?, values.iter().max()?);
+    let width = (max as i128 - min as i128 + 1) as u128;
+    if width > (values.len() as u128) * 4 + 1024 || width > u32::MAX as u128 {
+        return None;
+    }
+    let mut rank = vec![0u32; width as usize];
+    for &v in values {
+        rank[(v - min) as usize] = 1;
+    }
+    let mut keys = Vec::new();
+    for (i, slot) in rank.iter_mut().enumerate() {
+        if *slot == 1 {
+            *slot = keys.len() as u32;
+            keys.push(min + i as i64);
+        }
+    }
+    let codes = values
+        .par_iter()
+        .map(|&v| rank[(v - min) as usize])
+        .collect();
+    Some((CustomerKey::Int(keys), codes))
 }
 
 /// Sorts the distinct keys and renumbers the per-row codes to match.
@@ -423,10 +494,19 @@ fn order_digests(name: &str, series: &Series) -> Result<Vec<u64>> {
         .collect())
 }
 
-fn read_dates(name: &str, series: &Series) -> Result<Vec<i64>> {
+fn read_days(name: &str, series: &Series) -> Result<Vec<i32>> {
     if series.null_count() > 0 {
         return Err(null_error(name, series));
     }
+    let per_day = |unit: TimeUnit| match unit {
+        TimeUnit::Nanoseconds => DAY_MICROS * 1000,
+        TimeUnit::Microseconds => DAY_MICROS,
+        TimeUnit::Milliseconds => DAY_MICROS / 1000,
+    };
+    let day_of = |row: usize, v: i64, per_day: i64| -> Result<i32> {
+        i32::try_from(v.div_euclid(per_day))
+            .map_err(|_| Error::invalid_data(name, Some(row), "date out of range"))
+    };
     match series.dtype() {
         DataType::Date => {
             let ca = series
@@ -434,24 +514,28 @@ fn read_dates(name: &str, series: &Series) -> Result<Vec<i64>> {
                 .map_err(|_| type_error(name, series, "dates"))?;
             Ok(ca
                 .physical()
-                .into_no_null_iter()
-                .map(|d| d as i64 * DAY_MICROS)
+                .iter()
+                .map(Option::unwrap_or_default)
                 .collect())
         }
         DataType::Datetime(unit, _) => {
             let ca = series
                 .datetime()
                 .map_err(|_| type_error(name, series, "datetimes"))?;
-            let unit = *unit;
-            Ok(ca
-                .physical()
-                .into_no_null_iter()
-                .map(|v| match unit {
-                    TimeUnit::Nanoseconds => v.div_euclid(1000),
-                    TimeUnit::Microseconds => v,
-                    TimeUnit::Milliseconds => v.saturating_mul(1000),
-                })
-                .collect())
+            let per_day = per_day(*unit);
+            let mut out = Vec::with_capacity(ca.len());
+            for arr in ca.physical().downcast_iter() {
+                for &v in arr.values().iter() {
+                    // Days of the era of any real order fit; check only the rare others.
+                    let d = v.div_euclid(per_day);
+                    if d as i32 as i64 == d {
+                        out.push(d as i32);
+                    } else {
+                        out.push(day_of(out.len(), v, per_day)?);
+                    }
+                }
+            }
+            Ok(out)
         }
         DataType::String => {
             let ca = series
@@ -460,7 +544,7 @@ fn read_dates(name: &str, series: &Series) -> Result<Vec<i64>> {
             let mut out = Vec::with_capacity(ca.len());
             for (row, s) in ca.iter().map(Option::unwrap_or_default).enumerate() {
                 match parse_timestamp(s) {
-                    Some(m) => out.push(m),
+                    Some(m) => out.push(day_of(row, m, DAY_MICROS)?),
                     None => {
                         return Err(Error::invalid_data(
                             name,
@@ -659,9 +743,10 @@ mod tests {
     fn customers_are_sorted_and_rows_grouped_in_time_order() {
         let t = Transactions::from_frame(&frame(), &Columns::default()).unwrap();
         assert_eq!(t.customers(), &CustomerKey::Int(vec![1, 2, 3]));
-        let g = t.by_customer();
-        assert_eq!(g.rows(2), &[2, 0]);
-        assert_eq!(g.rows(0), &[1]);
+        let g = t.grouped();
+        assert_eq!(&g.row[g.range(2)], &[2, 0]);
+        assert_eq!(&g.row[g.range(0)], &[1]);
+        assert_eq!(&g.amount[g.range(2)], &[2.5, 10.0]);
     }
 
     #[test]

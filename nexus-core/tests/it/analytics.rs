@@ -98,3 +98,76 @@ fn rfm_on_cdnow_segments_everyone() {
     assert!((share - 1.0).abs() < 1e-9);
     assert!(summary.iter().all(|s| s.segment != "Others"));
 }
+
+#[test]
+fn kmeans_segments_are_deterministic_and_described() {
+    use nexus_core::analytics::segments::{SegmentOptions, segment_customers};
+    let tx = Transactions::from_frame(&cdnow(), &Columns::default().order(None)).unwrap();
+    let options = SegmentOptions {
+        k_range: (2, 5),
+        ..Default::default()
+    };
+    let a = segment_customers(&tx, &options).unwrap();
+    let b = segment_customers(&tx, &options).unwrap();
+    assert_eq!(a, b, "same seed, same segments");
+    assert_eq!(a.silhouettes.len(), 4);
+    let best = a.silhouettes.iter().map(|s| s.1).fold(f64::MIN, f64::max);
+    assert_eq!(a.silhouettes.iter().find(|s| s.0 == a.k).unwrap().1, best);
+    assert_eq!(a.clusters.iter().map(|c| c.size).sum::<usize>(), 2357);
+    let share: f64 = a.clusters.iter().map(|c| c.revenue_share).sum();
+    assert!((share - 1.0).abs() < 1e-9);
+    // Numbered by revenue share: the first cluster carries the most revenue.
+    assert!(
+        a.clusters
+            .windows(2)
+            .all(|w| w[0].revenue_share >= w[1].revenue_share)
+    );
+    // The biggest spenders' cluster buys more often than the smallest one.
+    assert!(a.clusters[0].frequency > a.clusters[a.k - 1].frequency);
+    let fixed = segment_customers(
+        &tx,
+        &SegmentOptions {
+            k: Some(3),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!((fixed.k, fixed.clusters.len()), (3, 3));
+    assert!(fixed.silhouettes.is_empty());
+    let err = segment_customers(
+        &tx,
+        &SegmentOptions {
+            k_range: (1, 3),
+            ..Default::default()
+        },
+    );
+    assert_eq!(err.unwrap_err().code(), "invalid_argument");
+}
+
+#[test]
+fn propensity_on_cdnow_beats_chance_and_reports_the_bgnbd_baseline() {
+    use nexus_core::analytics::segments::{
+        PropensityModel, PropensityOptions, purchase_propensity,
+    };
+    let tx = Transactions::from_frame(&cdnow(), &Columns::default().order(None)).unwrap();
+    for model in [PropensityModel::Logistic, PropensityModel::RandomForest] {
+        let p = purchase_propensity(
+            &tx,
+            &PropensityOptions {
+                calibration_end: Some(date(1997, 9, 30)),
+                horizon_days: 273,
+                model,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        eprintln!(
+            "{model:?}: AUC {:.4}, BG/NBD baseline AUC {:.4}",
+            p.auc, p.baseline_auc
+        );
+        assert_eq!(p.customers.len(), 2357);
+        assert!(p.auc > 0.7 && p.auc <= 1.0, "{model:?} AUC {}", p.auc);
+        assert!(p.baseline_auc > 0.7, "baseline AUC {}", p.baseline_auc);
+        assert!(p.probability.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+}

@@ -1,7 +1,7 @@
 //! Integration tests of nexus-core: one binary, one module per area.
 
-mod common;
 mod analytics;
+mod common;
 mod crash;
 mod fakes;
 mod fixtures;
