@@ -3,7 +3,7 @@
 Run in the benchmark's own virtual environment (the peers are not dependencies of Nexus)::
 
     python3 -m venv ~/.cache/nexus-bench-venv
-    ~/.cache/nexus-bench-venv/bin/pip install lifetimes==0.11.3 "numpy<2" "pandas<2.1" "scipy<1.13" polars
+    ~/.cache/nexus-bench-venv/bin/pip install lifetimes==0.11.3 numpy==2.4.6 scipy==1.17.1 pandas==3.1.1 polars
     ~/.cache/nexus-bench-venv/bin/pip install --no-deps $CARGO_TARGET_DIR/wheels/nexus_commerce-*.whl
     ~/.cache/nexus-bench-venv/bin/python benches/analytics_peers.py [--rows 10000000] [--lifetimes-rows N]
 

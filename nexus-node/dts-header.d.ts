@@ -643,3 +643,180 @@ export interface SyncRun {
   /** The store's report. */
   report: StoreReport
 }
+
+// ---- Customer analytics (`rfm`, `rfmSegments`, `summaryData`, `kpis`, `cohorts`) -----------
+// Results are rows of the core's result tables (the same tables the Python binding returns),
+// keys in camelCase. Dates are `YYYY-MM-DD` text (UTC calendar days), never `Date` objects.
+
+/** One value of a transactions table: ids as numbers or text, a date as a `Date`, ISO text or epoch milliseconds, an amount as a number or decimal text. */
+export type TransactionValue = string | number | Date | null | undefined
+
+/**
+ * A transactions table, one row per order: an array of row objects (snake_case keys by
+ * default: `customer_id`, `order_id`, `date`, `amount`, as `Manager.transactions()` gives
+ * them), or an object of columns of the same length (arrays, or typed arrays of numbers).
+ * Only the columns named by the options are read; other keys are ignored.
+ */
+export type TransactionsInput =
+  | ReadonlyArray<object>
+  | { readonly [column: string]: ReadonlyArray<TransactionValue> | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array }
+
+/** The column names `rfm` and `rfmSegments` read. */
+export type RfmColumnNames = Pick<TransactionColumnNames, 'customer' | 'order' | 'date' | 'amount'>
+
+/** The column names `summaryData` and `cohorts` read (no order column: they count by day or period). */
+export type CustomerColumnNames = Pick<TransactionColumnNames, 'customer' | 'date' | 'amount'>
+
+/** A calendar period of `kpis` and `cohorts`. Weeks start on Monday. */
+export type Period = 'day' | 'week' | 'month' | 'quarter' | 'year'
+
+/** The time unit of a `summaryData` summary. */
+export type TimeUnit = 'days' | 'weeks'
+
+/** A customer id as the table gave it: integer ids as numbers, others as text. */
+export type CustomerId = number | string
+
+/** One customer's RFM values, scores and segment (`rfm`). */
+export interface RfmRow {
+  customerId: CustomerId
+  /** Days from the last purchase day to `asOf`. */
+  recency: number
+  /** Distinct orders. */
+  frequency: number
+  /** Total amount. */
+  monetary: number
+  /** R score, 1 (longest ago) to 5 (most recent). */
+  rScore: number
+  /** F score, 1 to 5. */
+  fScore: number
+  /** M score, 1 to 5. */
+  mScore: number
+  /** The RFM cell, such as `"545"`. */
+  rfmCell: string
+  /** R + F + M, 3 to 15. */
+  rfmScore: number
+  /** The segment's name (`"Champions"`, ..., `"Others"`). */
+  segment: string
+}
+
+/** One segment of `rfmSegments`. */
+export interface RfmSegment {
+  segment: string
+  /** Its customers. */
+  customers: number
+  /** Share of all customers (0 to 1). */
+  customerShare: number
+  /** Its revenue (sum of monetary). */
+  revenue: number
+  /** Share of all revenue (0 to 1). */
+  revenueShare: number
+  /** Mean recency (days). */
+  recency: number
+  /** Mean frequency. */
+  frequency: number
+  /** Mean monetary value. */
+  monetary: number
+}
+
+/** One customer's summary for the lifetime-value models (`summaryData`). */
+export interface SummaryRow {
+  customerId: CustomerId
+  /** Repeat purchase days. */
+  frequency: number
+  /** Time from the first to the last purchase day (in the summary's unit). */
+  recency: number
+  /** Time from the first purchase day to the end of the (calibration) period. */
+  T: number
+  /** Mean amount of the repeat purchase days (0 without repeats). */
+  monetaryValue: number
+  /** With `calibrationEnd`: purchase days in the hold-out period. */
+  frequencyHoldout?: number
+  /** With `calibrationEnd`: mean transaction value in the hold-out period (0 without purchases). */
+  monetaryValueHoldout?: number
+  /** With `calibrationEnd`: the hold-out period's length. */
+  durationHoldout?: number
+}
+
+/** The KPIs of one period, of one group with `by` (`kpis`). Ratios are `null` when undefined (no orders, no customers). */
+export interface KpiRow {
+  /** With `by`: the group's value (as text). */
+  group?: string
+  /** The period's first day, `YYYY-MM-DD`. */
+  period: string
+  revenue: number
+  /** Distinct orders. */
+  orders: number
+  /** Distinct customers. */
+  customers: number
+  /** Revenue per order. */
+  aov: number | null
+  /** With `items`: items per order. */
+  itemsPerOrder?: number | null
+  /** Customers whose first purchase (within the group) falls in this period. */
+  newCustomers: number
+  /** Customers who had bought before. */
+  returningCustomers: number
+  newRevenue: number
+  returningRevenue: number
+  /** Share of the period's customers with two or more orders in it. */
+  repeatRate: number | null
+  /** With `refunded`: refunded amount / revenue. */
+  refundRate?: number | null
+  /** Revenue to the end of the period / customers to the end of the period. */
+  revenuePerCustomer: number | null
+}
+
+/** One cohort in one period (`cohorts`). */
+export interface CohortRow {
+  /** The first day of the cohort's first-purchase period, `YYYY-MM-DD`. */
+  cohort: string
+  /** Periods since the cohort's period (0: the first-purchase period). */
+  offset: number
+  /** The first day of this period, `YYYY-MM-DD`. */
+  period: string
+  /** Customers in the cohort. */
+  size: number
+  /** Cohort customers who bought in this period. */
+  active: number
+  /** `active / size`. */
+  retention: number
+  /** The cohort's revenue in this period. */
+  revenue: number
+  /** `revenue / size`. */
+  revenuePerCustomer: number
+}
+
+/**
+ * What the analytics throw or reject with: an `Error` with the core's stable `code`
+ * (`"invalid_data"`, `"invalid_argument"`, `"fit_failed"`). An `"invalid_data"` error also
+ * names where: `column` (`null` for the table as a whole) and `row` (0-based, `null` when
+ * no single row is at fault).
+ */
+export interface AnalyticsError extends Error {
+  code: string
+  column?: string | null
+  row?: number | null
+}
+
+// ---- Lifetime-value models (`BetaGeo`, `ModifiedBetaGeo`, `ParetoNBD`, `GammaGamma`) -------
+// The customers' data is one array per field (numbers or a Float64Array, one value per
+// customer) or the rows `summaryData` returns. Time is in any one unit (days, weeks), the same
+// for all; predictions are in that unit. Predictions for each customer come as Float64Arrays.
+
+/** An array of numbers, one per customer. */
+export type Numbers = ArrayLike<number> | Float64Array
+
+/** Each customer's purchase history: repeat purchases, time of the last since the first, time since the first. */
+export type CustomerHistory =
+  | { frequency: Numbers; recency: Numbers; T: Numbers }
+  | ReadonlyArray<{ frequency: number; recency: number; T: number }>
+
+/** Each customer's repeat purchases and their mean value. */
+export type CustomerSpend =
+  | { frequency: Numbers; monetaryValue: Numbers }
+  | ReadonlyArray<{ frequency: number; monetaryValue: number }>
+
+/** Each customer's history and spend, for `FittedGammaGamma.clv` (the rows of `summaryData` have them). */
+export type CustomerValue =
+  | { frequency: Numbers; recency: Numbers; T: Numbers; monetaryValue: Numbers }
+  | ReadonlyArray<{ frequency: number; recency: number; T: number; monetaryValue: number }>

@@ -644,6 +644,183 @@ export interface SyncRun {
   report: StoreReport
 }
 
+// ---- Customer analytics (`rfm`, `rfmSegments`, `summaryData`, `kpis`, `cohorts`) -----------
+// Results are rows of the core's result tables (the same tables the Python binding returns),
+// keys in camelCase. Dates are `YYYY-MM-DD` text (UTC calendar days), never `Date` objects.
+
+/** One value of a transactions table: ids as numbers or text, a date as a `Date`, ISO text or epoch milliseconds, an amount as a number or decimal text. */
+export type TransactionValue = string | number | Date | null | undefined
+
+/**
+ * A transactions table, one row per order: an array of row objects (snake_case keys by
+ * default: `customer_id`, `order_id`, `date`, `amount`, as `Manager.transactions()` gives
+ * them), or an object of columns of the same length (arrays, or typed arrays of numbers).
+ * Only the columns named by the options are read; other keys are ignored.
+ */
+export type TransactionsInput =
+  | ReadonlyArray<object>
+  | { readonly [column: string]: ReadonlyArray<TransactionValue> | Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array }
+
+/** The column names `rfm` and `rfmSegments` read. */
+export type RfmColumnNames = Pick<TransactionColumnNames, 'customer' | 'order' | 'date' | 'amount'>
+
+/** The column names `summaryData` and `cohorts` read (no order column: they count by day or period). */
+export type CustomerColumnNames = Pick<TransactionColumnNames, 'customer' | 'date' | 'amount'>
+
+/** A calendar period of `kpis` and `cohorts`. Weeks start on Monday. */
+export type Period = 'day' | 'week' | 'month' | 'quarter' | 'year'
+
+/** The time unit of a `summaryData` summary. */
+export type TimeUnit = 'days' | 'weeks'
+
+/** A customer id as the table gave it: integer ids as numbers, others as text. */
+export type CustomerId = number | string
+
+/** One customer's RFM values, scores and segment (`rfm`). */
+export interface RfmRow {
+  customerId: CustomerId
+  /** Days from the last purchase day to `asOf`. */
+  recency: number
+  /** Distinct orders. */
+  frequency: number
+  /** Total amount. */
+  monetary: number
+  /** R score, 1 (longest ago) to 5 (most recent). */
+  rScore: number
+  /** F score, 1 to 5. */
+  fScore: number
+  /** M score, 1 to 5. */
+  mScore: number
+  /** The RFM cell, such as `"545"`. */
+  rfmCell: string
+  /** R + F + M, 3 to 15. */
+  rfmScore: number
+  /** The segment's name (`"Champions"`, ..., `"Others"`). */
+  segment: string
+}
+
+/** One segment of `rfmSegments`. */
+export interface RfmSegment {
+  segment: string
+  /** Its customers. */
+  customers: number
+  /** Share of all customers (0 to 1). */
+  customerShare: number
+  /** Its revenue (sum of monetary). */
+  revenue: number
+  /** Share of all revenue (0 to 1). */
+  revenueShare: number
+  /** Mean recency (days). */
+  recency: number
+  /** Mean frequency. */
+  frequency: number
+  /** Mean monetary value. */
+  monetary: number
+}
+
+/** One customer's summary for the lifetime-value models (`summaryData`). */
+export interface SummaryRow {
+  customerId: CustomerId
+  /** Repeat purchase days. */
+  frequency: number
+  /** Time from the first to the last purchase day (in the summary's unit). */
+  recency: number
+  /** Time from the first purchase day to the end of the (calibration) period. */
+  T: number
+  /** Mean amount of the repeat purchase days (0 without repeats). */
+  monetaryValue: number
+  /** With `calibrationEnd`: purchase days in the hold-out period. */
+  frequencyHoldout?: number
+  /** With `calibrationEnd`: mean transaction value in the hold-out period (0 without purchases). */
+  monetaryValueHoldout?: number
+  /** With `calibrationEnd`: the hold-out period's length. */
+  durationHoldout?: number
+}
+
+/** The KPIs of one period, of one group with `by` (`kpis`). Ratios are `null` when undefined (no orders, no customers). */
+export interface KpiRow {
+  /** With `by`: the group's value (as text). */
+  group?: string
+  /** The period's first day, `YYYY-MM-DD`. */
+  period: string
+  revenue: number
+  /** Distinct orders. */
+  orders: number
+  /** Distinct customers. */
+  customers: number
+  /** Revenue per order. */
+  aov: number | null
+  /** With `items`: items per order. */
+  itemsPerOrder?: number | null
+  /** Customers whose first purchase (within the group) falls in this period. */
+  newCustomers: number
+  /** Customers who had bought before. */
+  returningCustomers: number
+  newRevenue: number
+  returningRevenue: number
+  /** Share of the period's customers with two or more orders in it. */
+  repeatRate: number | null
+  /** With `refunded`: refunded amount / revenue. */
+  refundRate?: number | null
+  /** Revenue to the end of the period / customers to the end of the period. */
+  revenuePerCustomer: number | null
+}
+
+/** One cohort in one period (`cohorts`). */
+export interface CohortRow {
+  /** The first day of the cohort's first-purchase period, `YYYY-MM-DD`. */
+  cohort: string
+  /** Periods since the cohort's period (0: the first-purchase period). */
+  offset: number
+  /** The first day of this period, `YYYY-MM-DD`. */
+  period: string
+  /** Customers in the cohort. */
+  size: number
+  /** Cohort customers who bought in this period. */
+  active: number
+  /** `active / size`. */
+  retention: number
+  /** The cohort's revenue in this period. */
+  revenue: number
+  /** `revenue / size`. */
+  revenuePerCustomer: number
+}
+
+/**
+ * What the analytics throw or reject with: an `Error` with the core's stable `code`
+ * (`"invalid_data"`, `"invalid_argument"`, `"fit_failed"`). An `"invalid_data"` error also
+ * names where: `column` (`null` for the table as a whole) and `row` (0-based, `null` when
+ * no single row is at fault).
+ */
+export interface AnalyticsError extends Error {
+  code: string
+  column?: string | null
+  row?: number | null
+}
+
+// ---- Lifetime-value models (`BetaGeo`, `ModifiedBetaGeo`, `ParetoNBD`, `GammaGamma`) -------
+// The customers' data is one array per field (numbers or a Float64Array, one value per
+// customer) or the rows `summaryData` returns. Time is in any one unit (days, weeks), the same
+// for all; predictions are in that unit. Predictions for each customer come as Float64Arrays.
+
+/** An array of numbers, one per customer. */
+export type Numbers = ArrayLike<number> | Float64Array
+
+/** Each customer's purchase history: repeat purchases, time of the last since the first, time since the first. */
+export type CustomerHistory =
+  | { frequency: Numbers; recency: Numbers; T: Numbers }
+  | ReadonlyArray<{ frequency: number; recency: number; T: number }>
+
+/** Each customer's repeat purchases and their mean value. */
+export type CustomerSpend =
+  | { frequency: Numbers; monetaryValue: Numbers }
+  | ReadonlyArray<{ frequency: number; monetaryValue: number }>
+
+/** Each customer's history and spend, for `FittedGammaGamma.clv` (the rows of `summaryData` have them). */
+export type CustomerValue =
+  | { frequency: Numbers; recency: Numbers; T: Numbers; monetaryValue: Numbers }
+  | ReadonlyArray<{ frequency: number; recency: number; T: number; monetaryValue: number }>
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -651,6 +828,22 @@ export interface SyncRun {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):
+ * `BetaGeo.fit(data)` gives a `FittedBetaGeo`.
+ */
+export declare class BetaGeo {
+  /**
+   * Fits the model by maximum likelihood to one row per customer: `frequency`
+   * (repeat purchases), `recency` (time of the last purchase since the first) and
+   * `T` (time since the first purchase), in any one time unit. `data` is those
+   * arrays, or the rows of `summaryData`. Rejects with code `"invalid_data"`
+   * (with `column` and `row`) for bad values and `"fit_failed"` when the model
+   * cannot be fitted.
+   */
+  static fit(data: CustomerHistory, options?: FitOptions | null): Promise<FittedBetaGeo>
+}
 
 /**
  * A fake WooCommerce, Shopify or Magento 2 store serving its platform's real protocol on
@@ -697,6 +890,201 @@ export declare class FakeStore {
    * Magento the integration token (or `auth: 'password'` / `'oauth1'`).
    */
   connector(options?: FakeConnectorOptions | undefined | null): WooCommerce | Shopify | Magento
+}
+
+/** A fitted BG/NBD model: its parameters, fit statistics and predictions. */
+export declare class FittedBetaGeo {
+  /**
+   * A model from known parameters (all finite and positive), for predictions; it
+   * has no log-likelihood, customer count or standard errors.
+   */
+  static fromParams(params: BetaGeoParams): FittedBetaGeo
+  /** The parameters (scales in the data's time unit). */
+  get params(): BetaGeoParams
+  /**
+   * The total log-likelihood of the fitted customers at the estimate; `null` for
+   * a model made from parameters.
+   */
+  get logLikelihood(): number | null
+  /**
+   * The standard errors of the parameters (from the inverse Hessian of the negative
+   * log-likelihood at the estimate); `null` for a model made from parameters or
+   * when that Hessian is not positive definite (an estimate on the boundary).
+   */
+  get standardErrors(): BetaGeoParams | null
+  /** The number of customers fitted (0 for a model made from parameters). */
+  get nCustomers(): number
+  /**
+   * The expected number of purchases of each customer in the next `t` time units,
+   * given their history (lifetimes'
+   * `conditional_expected_number_of_purchases_up_to_time`).
+   */
+  expectedPurchases(t: number, data: CustomerHistory): Promise<Float64Array>
+  /**
+   * The probability that each customer is still active at the end of the
+   * observation period, given their history (lifetimes'
+   * `conditional_probability_alive`).
+   */
+  probabilityAlive(data: CustomerHistory): Promise<Float64Array>
+  /**
+   * The expected number of repeat purchases in `(0, t]` of a new customer
+   * (lifetimes' `expected_number_of_purchases_up_to_time`): a number for one `t`,
+   * a `Float64Array` for several.
+   */
+  expectedPurchasesNew<T extends number | ArrayLike<number>>(t: T): T extends number ? number : Float64Array
+  /**
+   * The probability that a new customer makes exactly `n` repeat purchases in
+   * `(0, t]` (lifetimes' `probability_of_n_purchases_up_to_time`): a number for
+   * one `n`, a `Float64Array` for several.
+   */
+  probabilityOfPurchases<N extends number | ArrayLike<number>>(n: N, t: number): N extends number ? number : Float64Array
+}
+
+/**
+ * A fitted Gamma-Gamma model: its parameters, fit statistics, expected transaction values
+ * and customer lifetime value.
+ */
+export declare class FittedGammaGamma {
+  /** A model from known parameters `p`, `q`, `v` (all finite and positive). */
+  static fromParams(params: GammaGammaParams): FittedGammaGamma
+  /** The parameters (`v` in the money unit of the data). */
+  get params(): GammaGammaParams
+  /**
+   * The total log-likelihood of the repeat buyers' mean values at the estimate; `null`
+   * for a model made from parameters.
+   */
+  get logLikelihood(): number | null
+  /** The standard errors of the parameters, or `null` (see `FittedBetaGeo.standardErrors`). */
+  get standardErrors(): GammaGammaParams | null
+  /** The number of repeat buyers fitted (0 for a model made from parameters). */
+  get nCustomers(): number
+  /** The population mean transaction value `p v / (q - 1)` (`Infinity` when `q <= 1`). */
+  get populationMean(): number
+  /**
+   * The expected mean transaction value of each customer, a weighted mean of their own
+   * mean and the population's (lifetimes' `conditional_expected_average_profit`); the
+   * population mean for a customer without repeat purchase.
+   */
+  expectedAverageValue(data: CustomerSpend): Promise<Float64Array>
+  /**
+   * Customer lifetime value over the next `months` months (lifetimes'
+   * `customer_lifetime_value`): each month's expected purchases under `model` times the
+   * expected average value, discounted by `discountRate` a month. `data` has each
+   * customer's `frequency`, `recency`, `T` and `monetaryValue` (the rows of `summaryData`
+   * do); `unit` is the time unit of `recency`, `T` and `model`.
+   */
+  clv(model: FittedBetaGeo | FittedModifiedBetaGeo | FittedParetoNBD, data: CustomerValue, options?: ClvOptions | null): Promise<Float64Array>
+}
+
+/** A fitted MBG/NBD model: its parameters, fit statistics and predictions. */
+export declare class FittedModifiedBetaGeo {
+  /**
+   * A model from known parameters (all finite and positive), for predictions; it
+   * has no log-likelihood, customer count or standard errors.
+   */
+  static fromParams(params: BetaGeoParams): FittedModifiedBetaGeo
+  /** The parameters (scales in the data's time unit). */
+  get params(): BetaGeoParams
+  /**
+   * The total log-likelihood of the fitted customers at the estimate; `null` for
+   * a model made from parameters.
+   */
+  get logLikelihood(): number | null
+  /**
+   * The standard errors of the parameters (from the inverse Hessian of the negative
+   * log-likelihood at the estimate); `null` for a model made from parameters or
+   * when that Hessian is not positive definite (an estimate on the boundary).
+   */
+  get standardErrors(): BetaGeoParams | null
+  /** The number of customers fitted (0 for a model made from parameters). */
+  get nCustomers(): number
+  /**
+   * The expected number of purchases of each customer in the next `t` time units,
+   * given their history (lifetimes'
+   * `conditional_expected_number_of_purchases_up_to_time`).
+   */
+  expectedPurchases(t: number, data: CustomerHistory): Promise<Float64Array>
+  /**
+   * The probability that each customer is still active at the end of the
+   * observation period, given their history (lifetimes'
+   * `conditional_probability_alive`).
+   */
+  probabilityAlive(data: CustomerHistory): Promise<Float64Array>
+  /**
+   * The expected number of repeat purchases in `(0, t]` of a new customer
+   * (lifetimes' `expected_number_of_purchases_up_to_time`): a number for one `t`,
+   * a `Float64Array` for several.
+   */
+  expectedPurchasesNew<T extends number | ArrayLike<number>>(t: T): T extends number ? number : Float64Array
+  /**
+   * The probability that a new customer makes exactly `n` repeat purchases in
+   * `(0, t]` (lifetimes' `probability_of_n_purchases_up_to_time`): a number for
+   * one `n`, a `Float64Array` for several.
+   */
+  probabilityOfPurchases<N extends number | ArrayLike<number>>(n: N, t: number): N extends number ? number : Float64Array
+}
+
+/** A fitted Pareto/NBD model: its parameters, fit statistics and predictions. */
+export declare class FittedParetoNBD {
+  /**
+   * A model from known parameters (all finite and positive), for predictions; it
+   * has no log-likelihood, customer count or standard errors.
+   */
+  static fromParams(params: ParetoNBDParams): FittedParetoNBD
+  /** The parameters (scales in the data's time unit). */
+  get params(): ParetoNBDParams
+  /**
+   * The total log-likelihood of the fitted customers at the estimate; `null` for
+   * a model made from parameters.
+   */
+  get logLikelihood(): number | null
+  /**
+   * The standard errors of the parameters (from the inverse Hessian of the negative
+   * log-likelihood at the estimate); `null` for a model made from parameters or
+   * when that Hessian is not positive definite (an estimate on the boundary).
+   */
+  get standardErrors(): ParetoNBDParams | null
+  /** The number of customers fitted (0 for a model made from parameters). */
+  get nCustomers(): number
+  /**
+   * The expected number of purchases of each customer in the next `t` time units,
+   * given their history (lifetimes'
+   * `conditional_expected_number_of_purchases_up_to_time`).
+   */
+  expectedPurchases(t: number, data: CustomerHistory): Promise<Float64Array>
+  /**
+   * The probability that each customer is still active at the end of the
+   * observation period, given their history (lifetimes'
+   * `conditional_probability_alive`).
+   */
+  probabilityAlive(data: CustomerHistory): Promise<Float64Array>
+  /**
+   * The expected number of repeat purchases in `(0, t]` of a new customer
+   * (lifetimes' `expected_number_of_purchases_up_to_time`): a number for one `t`,
+   * a `Float64Array` for several.
+   */
+  expectedPurchasesNew<T extends number | ArrayLike<number>>(t: T): T extends number ? number : Float64Array
+  /**
+   * The probability that a new customer makes exactly `n` repeat purchases in
+   * `(0, t]` (lifetimes' `probability_of_n_purchases_up_to_time`): a number for
+   * one `n`, a `Float64Array` for several.
+   */
+  probabilityOfPurchases<N extends number | ArrayLike<number>>(n: N, t: number): N extends number ? number : Float64Array
+}
+
+/**
+ * The Gamma-Gamma spend model (Fader & Hardie, note 025): `GammaGamma.fit(data)` gives a
+ * `FittedGammaGamma`.
+ */
+export declare class GammaGamma {
+  /**
+   * Fits the model to the customers with repeat purchases (rows with `frequency` 0 are
+   * ignored): `frequency` (repeat purchases) and `monetaryValue` (their mean value, which
+   * must be positive), as arrays or the rows of `summaryData`. Rejects with code
+   * `"invalid_data"` for bad values and `"fit_failed"` when there is no repeat buyer or
+   * the optimizer does not converge.
+   */
+  static fit(data: CustomerSpend, options?: FitOptions | null): Promise<FittedGammaGamma>
 }
 
 /**
@@ -810,6 +1198,23 @@ export declare class Manager {
 }
 
 /**
+ * The MBG/NBD model (Batislam, Denizel & Filiztekin 2007, as lifetimes'
+ * `ModifiedBetaGeoFitter`), where a customer may also drop out at the first purchase:
+ * `ModifiedBetaGeo.fit(data)` gives a `FittedModifiedBetaGeo`.
+ */
+export declare class ModifiedBetaGeo {
+  /**
+   * Fits the model by maximum likelihood to one row per customer: `frequency`
+   * (repeat purchases), `recency` (time of the last purchase since the first) and
+   * `T` (time since the first purchase), in any one time unit. `data` is those
+   * arrays, or the rows of `summaryData`. Rejects with code `"invalid_data"`
+   * (with `column` and `row`) for bad values and `"fit_failed"` when the model
+   * cannot be fitted.
+   */
+  static fit(data: CustomerHistory, options?: FitOptions | null): Promise<FittedModifiedBetaGeo>
+}
+
+/**
  * A read in progress: an async iterator of pages (`for await (const page of
  * shop.pages('orders'))`). After the last page, an error or `return()`, it is done.
  */
@@ -825,6 +1230,22 @@ export declare class PageStream {
    * done: true }`.
    */
   return(): Promise<IteratorResult<Page<NexusRecord>, undefined>>
+}
+
+/**
+ * The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987): `ParetoNBD.fit(data)`
+ * gives a `FittedParetoNBD`.
+ */
+export declare class ParetoNBD {
+  /**
+   * Fits the model by maximum likelihood to one row per customer: `frequency`
+   * (repeat purchases), `recency` (time of the last purchase since the first) and
+   * `T` (time since the first purchase), in any one time unit. `data` is those
+   * arrays, or the rows of `summaryData`. Rejects with code `"invalid_data"`
+   * (with `column` and `row`) for bad values and `"fit_failed"` when the model
+   * cannot be fitted.
+   */
+  static fit(data: CustomerHistory, options?: FitOptions | null): Promise<FittedParetoNBD>
 }
 
 /**
@@ -1024,6 +1445,18 @@ export declare class WooCommerce {
   tombstones(entity: ReadEntity, since?: string | undefined | null): Promise<Tombstone[]>
 }
 
+/**
+ * The parameters of the BG/NBD and MBG/NBD models: purchase rates gamma distributed
+ * (shape `r`, scale `alpha` in the data's time unit), the dropout probability beta
+ * distributed (`a`, `b`).
+ */
+export interface BetaGeoParams {
+  r: number
+  alpha: number
+  a: number
+  b: number
+}
+
 /** What a connector can do. */
 export interface Capabilities {
   /** Entities it can read (`"orders"`, `"customers"`, `"products"`, `"refunds"`). */
@@ -1072,6 +1505,30 @@ export interface Checkpoint {
  * `"invalid_json"` for text that is not JSON.
  */
 export declare function checkQuality(...args: CheckQualityArgs): QualityReport
+
+/** Options of `FittedGammaGamma.clv`. */
+export interface ClvOptions {
+  /** The horizon, in months of 30 days (default 12). */
+  months?: number
+  /** The discount rate per month (default 0.01, 1% a month). */
+  discountRate?: number
+  /** The time unit of `recency`, `T` and the model: `"days"` (default) or `"weeks"`. */
+  unit?: TimeUnit
+}
+
+/** Options of `cohorts` (besides the column names). */
+export interface CohortOptions {
+  /** The period customers are grouped and followed by (default `"month"`). */
+  period?: Period
+}
+
+/**
+ * Cohort retention: customers grouped by the period of their first purchase, each cohort
+ * followed to the last period of the table. One row per cohort and period, in order:
+ * `offset` periods after the cohort's, how many of its `size` customers bought
+ * (`active`, `retention`) and what the cohort spent.
+ */
+export declare function cohorts(transactions: TransactionsInput, options?: (CustomerColumnNames & CohortOptions) | null): Promise<CohortRow[]>
 
 /**
  * Options of `FakeStore.connector()`: the connector's own options, minus the address and
@@ -1172,8 +1629,48 @@ export interface FakeStoreOptions {
   faults?: Record<number, FaultSpec>
 }
 
+/** Options of `BetaGeo.fit`, `ModifiedBetaGeo.fit`, `ParetoNBD.fit` and `GammaGamma.fit`. */
+export interface FitOptions {
+  /** L2 penalty on the parameters (lifetimes' `penalizer_coef`; default 0, none). */
+  penalizer?: number
+  /** How many identical customers each row stands for (default: one each). */
+  weights?: ArrayLike<number> | Float64Array
+}
+
+/**
+ * The parameters of the Gamma-Gamma model: a customer's transaction values gamma
+ * distributed with shape `p`, their rate gamma distributed across customers with shape
+ * `q` and scale `v` (note 025's `gamma`, in money units).
+ */
+export interface GammaGammaParams {
+  p: number
+  q: number
+  v: number
+}
+
 /** The JSON Schema of the unified records (the committed `schema/nexus.schema.json`). */
 export declare function jsonSchema(): Record<string, unknown>
+
+/**
+ * Options of `kpis` (besides the column names; `by`, `items` and `refunded` add the
+ * breakdown and the ratios).
+ */
+export interface KpiOptions {
+  /**
+   * The period (default `"month"`). Weeks start on Monday; a period is named by its
+   * first day.
+   */
+  period?: Period
+}
+
+/**
+ * Business KPIs by period (and by the `by` column's values, as `group`, when `by` is
+ * named): revenue, orders, customers, average order value, new and returning customers
+ * and their revenue, repeat rate, historical revenue per customer, and with `items` and
+ * `refunded` items per order and refund rate. Periods without a sale between the first
+ * and the last are listed with zeros (their ratios are `null`).
+ */
+export declare function kpis(transactions: TransactionsInput, options?: (TransactionColumnNames & KpiOptions) | null): Promise<KpiRow[]>
 
 /**
  * Options of `new Magento(...)`. Give one kind of credentials: `token`; `username` and
@@ -1318,6 +1815,18 @@ export interface PagesOptions {
   until?: string
 }
 
+/**
+ * The parameters of the Pareto/NBD model: purchase rates gamma distributed (shape `r`,
+ * scale `alpha`), and dropout rates too (shape `s`, scale `beta`); scales in the data's
+ * time unit.
+ */
+export interface ParetoNBDParams {
+  r: number
+  alpha: number
+  s: number
+  beta: number
+}
+
 /** Options of `checkQuality`. */
 export interface QualityOptions {
   /**
@@ -1369,12 +1878,58 @@ export interface RecordFilter {
   platform?: PlatformKind
 }
 
+/**
+ * The RFM table: one row per customer (sorted by id) with recency (days from the last
+ * purchase day to `asOf`), frequency (distinct orders), monetary value (total amount),
+ * their scores 1 to 5 by quintiles, the RFM cell (`"545"`), the score R+F+M and the
+ * segment.
+ */
+export declare function rfm(transactions: TransactionsInput, options?: (RfmColumnNames & RfmOptions) | null): Promise<RfmRow[]>
+
+/** Options of `rfm` and `rfmSegments` (besides the column names). */
+export interface RfmOptions {
+  /**
+   * The day recency is measured to: a `Date` (its UTC day), `"YYYY-MM-DD"` or epoch
+   * milliseconds. Default: the day after the last transaction.
+   */
+  asOf?: Date | string | number
+  /**
+   * How scores become segment names: `"rf_grid"` (default; the 10-segment R-F grid),
+   * `"rfm_rules"`, or rules tried in order (the first match wins; customers matching
+   * none are `"Others"`).
+   */
+  segments?: 'rf_grid' | 'rfm_rules' | SegmentRule[]
+}
+
+/**
+ * The RFM segments: customers, revenue and mean recency, frequency and monetary value of
+ * each segment, in the segment map's order (segments without customers are left out).
+ * Takes the options of `rfm`.
+ */
+export declare function rfmSegments(transactions: TransactionsInput, options?: (RfmColumnNames & RfmOptions) | null): Promise<RfmSegment[]>
+
 /** Options of `runs()`. */
 export interface RunsOptions {
   /** Only this store's runs (default: every store's). */
   store?: string
   /** At most this many runs, newest first (default 20). */
   limit?: number
+}
+
+/**
+ * One named segment: the customers whose R, F and M scores (1 to 5) fall in the ranges.
+ * A range is `[low, high]` (inclusive) or one score; a range left out is any score
+ * (`[1, 5]`), as in the Python binding.
+ */
+export interface SegmentRule {
+  /** The segment's name. */
+  name: string
+  /** The R scores. */
+  r?: number | [number, number]
+  /** The F scores. */
+  f?: number | [number, number]
+  /** The M scores. */
+  m?: number | [number, number]
 }
 
 /** A Shopify shop's leaky bucket. */
@@ -1429,6 +1984,36 @@ export interface StoreInfo {
   platformVersion: string | null
 }
 
+/**
+ * The per-customer summary that the lifetime-value models take: one row per customer
+ * with a purchase by the end of the (calibration) period, sorted by id. Purchases are
+ * counted by UTC day: `frequency` is the number of repeat purchase days, `recency` the
+ * time from the first to the last purchase day, `T` from the first purchase day to the
+ * end of the period, `monetaryValue` the mean amount of the repeat purchase days. With
+ * `calibrationEnd`, each row also has the hold-out period's purchase days
+ * (`frequencyHoldout`), mean transaction value and duration.
+ */
+export declare function summaryData(transactions: TransactionsInput, options?: (CustomerColumnNames & SummaryOptions) | null): Promise<SummaryRow[]>
+
+/** Options of `summaryData` (besides the column names). */
+export interface SummaryOptions {
+  /**
+   * The last day observed (inclusive): a `Date` (its UTC day), `"YYYY-MM-DD"` or epoch
+   * milliseconds. Default: the day of the last transaction; later ones are left out.
+   */
+  observationEnd?: Date | string | number
+  /**
+   * The last day of the calibration period (inclusive): the summary covers it, and the
+   * hold-out columns the days after it up to `observationEnd`.
+   */
+  calibrationEnd?: Date | string | number
+  /**
+   * The time unit of `recency`, `T` and `durationHoldout`: `"days"` (default) or
+   * `"weeks"` (days / 7, unrounded).
+   */
+  unit?: TimeUnit
+}
+
 /** Options of `sync()`. */
 export interface SyncOptions {
   /**
@@ -1458,6 +2043,34 @@ export interface Tombstone {
   id: string
   /** When it was deleted (RFC 3339, UTC). */
   deletedAt: string
+}
+
+/**
+ * The names of the columns of a transactions table, in the options of the analytics
+ * functions (each takes those it reads: `RfmColumnNames`, `CustomerColumnNames`). The
+ * defaults are the core's: `customer_id`, `order_id`, `date`, `amount`.
+ */
+export interface TransactionColumnNames {
+  /** The customer id column: numbers or text (default `"customer_id"`). */
+  customer?: string
+  /**
+   * The order id column: numbers or text (default `"order_id"`); `null` when each row
+   * is an order of its own.
+   */
+  order?: string | null
+  /**
+   * The date column (default `"date"`): `Date`s, ISO 8601 text (`"2024-05-01"`, RFC 3339
+   * timestamps, `YYYYMMDD`) or epoch milliseconds; days are UTC days.
+   */
+  date?: string
+  /** The amount column (default `"amount"`): numbers or decimal text, never negative. */
+  amount?: string
+  /** The items-per-order column, for `kpis`' `itemsPerOrder` (optional). */
+  items?: string
+  /** The refunded-amount column, for `kpis`' `refundRate` (optional). */
+  refunded?: string
+  /** A column to break `kpis` down by, such as `"store"` or `"platform"` (optional). */
+  by?: string
 }
 
 /** Options of `transactions()`. */

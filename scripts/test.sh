@@ -24,7 +24,7 @@ started=$(date +%s)
 step "Python tools (virtual environment $venv)"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.7,<2" "pytest>=7" "jsonschema>=4.18" "mypy>=1.10" \
-    "polars>=1.0" "pandas>=2.0"
+    "polars>=1.0" "pandas>=2.0" "pyarrow>=14" "numpy>=1.22"
 
 step "Node packages (npm ci)"
 (cd nexus-node && npm ci --no-audit --no-fund --loglevel=error)
@@ -78,7 +78,8 @@ mkdir -p "$generated" && cp nexus-node/index.js nexus-node/index.d.ts "$generate
     && node scripts/gen-types.mjs --check && node examples/map_fixtures.mjs > /dev/null \
     && node examples/fake_store_read.mjs > /dev/null \
     && node examples/quality_report.mjs "$CARGO_TARGET_DIR/node-quality-report.html" > /dev/null \
-    && node examples/sync_stores.mjs "$CARGO_TARGET_DIR/node-sync-quality.html" > /dev/null)
+    && node examples/sync_stores.mjs "$CARGO_TARGET_DIR/node-sync-quality.html" > /dev/null \
+    && node examples/customer_analytics.mjs > /dev/null)
 for f in index.js index.d.ts; do
     cmp -s "$generated/$f" "nexus-node/$f" \
         || { echo "nexus-node/$f was out of date (napi build regenerated it): commit it"; exit 1; }

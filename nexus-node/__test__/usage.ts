@@ -79,6 +79,37 @@ import {
   type SyncRun,
   type TransactionColumns,
   type TransactionRow,
+  cohorts,
+  kpis,
+  rfm,
+  rfmSegments,
+  summaryData,
+  type AnalyticsError,
+  type CohortRow,
+  type CustomerId,
+  type KpiRow,
+  type Period,
+  type RfmRow,
+  type RfmSegment,
+  type SegmentRule,
+  type SummaryRow,
+  type TransactionColumnNames,
+  type TransactionsInput,
+  BetaGeo,
+  FittedBetaGeo,
+  FittedGammaGamma,
+  FittedModifiedBetaGeo,
+  FittedParetoNBD,
+  GammaGamma,
+  ModifiedBetaGeo,
+  ParetoNBD,
+  type BetaGeoParams,
+  type ClvOptions,
+  type CustomerHistory,
+  type CustomerValue,
+  type FitOptions,
+  type GammaGammaParams,
+  type ParetoNBDParams,
 } from '../index.js'
 
 const buf: Buffer = readFileSync('orders.json')
@@ -364,3 +395,112 @@ async function registry(): Promise<void> {
     orders, customers, products, refunds, quarantined, counts, amount, dates, amounts, notColumns, notStatus
 }
 void registry
+
+// Customer analytics: a table of rows or columns in, Promises of typed rows out.
+async function analytics(manager: Manager): Promise<void> {
+  const rows = [{ customer_id: 1, order_id: 'a', date: new Date(), amount: 10 }]
+  const scores: RfmRow[] = await rfm(rows, { asOf: '2024-06-01', segments: 'rf_grid' })
+  const cell: string = scores[0].rfmCell
+  const who: CustomerId = scores[0].customerId
+  const rules: SegmentRule[] = [{ name: 'Big spenders', m: [4, 5] }, { name: 'Recent', r: 5, f: [1, 5] }]
+  const segments: RfmSegment[] = await rfmSegments(rows, { segments: rules })
+  const share: number = segments[0].revenueShare
+
+  // The store's transactions go in as they come, rows or columns.
+  const stored: TransactionRow[] = await manager.transactions()
+  const byStore: KpiRow[] = await kpis(stored, { by: 'store', refunded: 'refunded', period: 'week' })
+  const group: string | undefined = byStore[0].group
+  const aov: number | null = byStore[0].aov
+  const columns: TransactionColumns = await manager.transactions({ columns: true })
+  const input: TransactionsInput = columns
+  const summary: SummaryRow[] = await summaryData(input, { calibrationEnd: new Date('2024-01-01'), unit: 'weeks' })
+  const T: number = summary[0].T
+  const holdout: number | undefined = summary[0].frequencyHoldout
+  const typed: TransactionsInput = { customer_id: new Int32Array(3), date: [Date.now(), '2024-01-02', null], amount: new Float64Array(3) }
+  const period: Period = 'quarter'
+  const cohortRows: CohortRow[] = await cohorts(typed, { period })
+  const names: TransactionColumnNames = { customer: 'customerId', order: null }
+  await rfm(rows, names)
+
+  try {
+    await rfm(rows)
+  } catch (e) {
+    const err = e as AnalyticsError
+    const where: string = `${err.code} ${err.column ?? ''} ${err.row ?? ''}`
+    void where
+  }
+
+  // @ts-expect-error: a misspelt option
+  await rfm(rows, { asof: '2024-06-01' })
+
+  // @ts-expect-error: summaryData reads no order column
+  await summaryData(rows, { order: 'order_id' })
+
+  // @ts-expect-error: not a period
+  await kpis(rows, { period: 'fortnight' })
+
+  // @ts-expect-error: not a segment map
+  await rfm(rows, { segments: 'kmeans' })
+
+  // @ts-expect-error: dates in the results are YYYY-MM-DD text, not Date objects
+  const asDate: Date = cohortRows[0].cohort
+
+  // @ts-expect-error: results are Promises
+  const notAwaited: RfmRow[] = rfm(rows)
+
+  void cell, who, share, group, aov, T, holdout, asDate, notAwaited
+}
+void analytics
+
+// Lifetime-value models: fit (a Promise) gives a fitted model; its predictions for each
+// customer are Promises of Float64Arrays, those for a new customer immediate.
+async function lifetimeValue(summary: SummaryRow[]): Promise<void> {
+  const history: CustomerHistory = { frequency: [2, 0], recency: new Float64Array([30.4, 0]), T: [38.9, 38.9] }
+  const options: FitOptions = { penalizer: 0.001, weights: [1, 3] }
+  const bg: FittedBetaGeo = await BetaGeo.fit(history, options)
+  const params: BetaGeoParams = bg.params
+  const r: number = params.r
+  const ll: number | null = bg.logLikelihood
+  const se: BetaGeoParams | null = bg.standardErrors
+  const n: number = bg.nCustomers
+  const next: Float64Array = await bg.expectedPurchases(10, history)
+  const alive: Float64Array = await bg.probabilityAlive(summary)
+  const newOne: number = bg.expectedPurchasesNew(39)
+  const newMany: Float64Array = bg.expectedPurchasesNew([1, 2, 3])
+  const p0: number = bg.probabilityOfPurchases(0, 39)
+  const pmf: Float64Array = bg.probabilityOfPurchases([0, 1, 2], 39)
+  const mbg: FittedModifiedBetaGeo = await ModifiedBetaGeo.fit(summary)
+  const pareto: FittedParetoNBD = await ParetoNBD.fit(summary, { penalizer: 0 })
+  const pp: ParetoNBDParams = pareto.params
+  const known = FittedBetaGeo.fromParams({ r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 })
+
+  const spend: FittedGammaGamma = await GammaGamma.fit({ frequency: [2, 1], monetaryValue: [22.35, 11.77] })
+  const gp: GammaGammaParams = spend.params
+  const mean: number = spend.populationMean
+  const values: Float64Array = await spend.expectedAverageValue(summary)
+  const clvOptions: ClvOptions = { months: 12, discountRate: 0.01, unit: 'weeks' }
+  const data: CustomerValue = summary
+  const clv: Float64Array = await spend.clv(pareto, data, clvOptions)
+  await spend.clv(mbg, summary)
+
+  // @ts-expect-error: a fit is a Promise
+  const notAwaited: FittedBetaGeo = BetaGeo.fit(history)
+
+  // @ts-expect-error: a misspelt option
+  await BetaGeo.fit(history, { penaliser: 0.1 })
+
+  // @ts-expect-error: the history needs T
+  await BetaGeo.fit({ frequency: [1], recency: [1] })
+
+  // @ts-expect-error: Pareto/NBD parameters are not BG/NBD ones
+  FittedParetoNBD.fromParams({ r: 1, alpha: 1, a: 1, b: 1 })
+
+  // @ts-expect-error: the spend model is not a purchase model
+  await spend.clv(spend, summary)
+
+  // @ts-expect-error: clv needs each customer's monetary value
+  await spend.clv(bg, history)
+
+  void r, ll, se, n, next, alive, newOne, newMany, p0, pmf, pp, known, gp, mean, values, clv, notAwaited
+}
+void lifetimeValue

@@ -11,15 +11,23 @@
 //! stores in [`fake`]; their network calls return Promises through [`promise::promise`].
 //! The quality engine (`RuleSet`, `checkQuality`, `QualityReport`) is in [`quality`], the
 //! store registry with its sync, health and alerts (`Manager`, `SyncReport`) in [`manager`].
+//! The customer analytics (`rfm`, `summaryData`, `kpis`, `cohorts`) are in [`analytics`],
+//! reading the transactions given through [`frame`], and the lifetime-value models
+//! (`BetaGeo`, `ModifiedBetaGeo`, `ParetoNBD`, `GammaGamma`) in [`clv`]; their work runs off
+//! the event loop through [`promise::blocking`].
 
+mod analytics;
+mod clv;
 mod connectors;
 mod fake;
+mod frame;
 mod manager;
 mod promise;
 mod quality;
 
 // Exported from the crate root like the `mapX` functions: napi registers functions only
 // outside `cfg(test)`, and a function reachable from nowhere else would be dead code there.
+pub use analytics::{cohorts, kpis, rfm, rfm_segments, summary_data};
 pub use quality::check_quality;
 
 use std::collections::HashMap;
@@ -29,7 +37,7 @@ use napi::bindgen_prelude::{
     ArrayBuffer, Either, Either3, FromNapiValue, Function, JsObjectValue, Object, Uint8ArraySlice,
     Unknown,
 };
-use napi::{Env, JsValue, Status};
+use napi::{Env, JsError, JsValue, Status};
 use napi_derive::napi;
 use nexus_core::mapping::{JsonMapping, Mapper};
 use nexus_core::model::{Currency, EntityKind, PlatformKind};
@@ -44,6 +52,15 @@ pub enum ErrorCode {
     /// A failure of the addon's own objects: `"closed"` (a closed fake store), `"io_error"`
     /// (a fake store that could not start).
     Addon(&'static str),
+    /// A `nexus-core` [`Error::InvalidData`] (code `"invalid_data"`): the column at fault
+    /// (empty for the table as a whole) and the row, when one row is. [`js_error`] sets
+    /// them on the JavaScript error as `column` and `row`.
+    Data {
+        /// The column (or array argument) at fault.
+        column: String,
+        /// The row (0-based).
+        row: Option<usize>,
+    },
 }
 
 impl AsRef<str> for ErrorCode {
@@ -52,6 +69,7 @@ impl AsRef<str> for ErrorCode {
             ErrorCode::Core(code) => code,
             ErrorCode::Engine(status) => status.as_ref(),
             ErrorCode::Addon(code) => code,
+            ErrorCode::Data { .. } => "invalid_data",
         }
     }
 }
@@ -67,8 +85,51 @@ trait IntoJsError {
 
 impl IntoJsError for Error {
     fn into_js(self) -> napi::Error<ErrorCode> {
-        napi::Error::new(ErrorCode::Core(self.code()), self.to_string())
+        let code = match &self {
+            Error::InvalidData { column, row, .. } => ErrorCode::Data {
+                column: column.clone(),
+                row: *row,
+            },
+            other => ErrorCode::Core(other.code()),
+        };
+        napi::Error::new(code, self.to_string())
     }
+}
+
+/// A panic of analytics work on a blocking thread (a bug: the core returns errors).
+impl IntoJsError for tokio::task::JoinError {
+    fn into_js(self) -> napi::Error<ErrorCode> {
+        napi::Error::new(
+            ErrorCode::Engine(Status::GenericFailure),
+            format!("the analytics thread failed: {self}"),
+        )
+    }
+}
+
+/// The JavaScript `Error` for `error` with every field of its code (`column` and `row` of
+/// an `"invalid_data"` error, `null` when not known), wrapped so that napi throws it, or
+/// rejects a Promise with it, as it is. napi's own conversion only sets `code` and
+/// `message`; a function whose errors may carry fields returns `napi::Result` and maps its
+/// errors through here.
+pub(crate) fn js_error(env: &Env, error: napi::Error<ErrorCode>) -> napi::Error {
+    let fields = match &error.status {
+        ErrorCode::Data { column, row } => Some((column.clone(), *row)),
+        _ => None,
+    };
+    // SAFETY: called on the JavaScript thread of `env`, in a handle scope.
+    let value = unsafe { JsError::from(error).into_value(env.raw()) };
+    // SAFETY: `value` was just created in this env.
+    let value = unsafe { Unknown::from_raw_unchecked(env.raw(), value) };
+    if let Some((column, row)) = fields
+        && let Ok(mut object) = value.coerce_to_object()
+    {
+        let column = (!column.is_empty()).then_some(column);
+        // Setting a property of a fresh Error cannot fail but by a pending exception,
+        // which napi reports when the error is thrown.
+        let _ = object.set("column", column);
+        let _ = object.set("row", row.map(|r| r as f64));
+    }
+    napi::Error::from(value)
 }
 
 impl IntoJsError for napi::Error {

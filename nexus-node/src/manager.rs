@@ -46,7 +46,7 @@ fn invalid(name: &'static str, message: impl Into<String>) -> Error {
 }
 
 /// JSON text written by `nexus-core`, handed to JavaScript as what `JSON.parse` makes of it.
-pub struct JsonText(String);
+pub struct JsonText(pub(crate) String);
 
 impl ToNapiValue for JsonText {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {

@@ -230,6 +230,13 @@ impl Transactions {
         self.day.par_iter().min().map(|&d| d as i64)
     }
 
+    /// Lays the rows out customer by customer now (each analysis does it when first
+    /// needed; it is done once per table). Returns the table, for chaining.
+    pub fn prepare(&self) -> &Self {
+        self.grouped();
+        self
+    }
+
     /// The rows grouped by customer, each customer's rows in day order (computed once).
     pub(crate) fn grouped(&self) -> &Grouped {
         self.grouped.get_or_init(|| Grouped::new(self))
@@ -261,16 +268,42 @@ impl Grouped {
         for i in 0..n {
             offsets[i + 1] += offsets[i];
         }
-        // Scatter (day, row) packed in a u64, reading the table in order; then sort each
-        // customer's few entries: by day, and by row within a day (the table's order).
-        let mut next = offsets.clone();
-        let mut packed = vec![0u64; len];
+        // Scatter (day, row) packed in a u64 into customer order, in two radix passes so
+        // the writes stay in cache: first into buckets of 2^shift consecutive customers
+        // (at most 1,024 buckets), then, bucket by bucket in parallel, to each customer's
+        // place. Rows keep the table's order within a customer.
+        let mut shift = 0;
+        while (n >> shift) >= 1024 {
+            shift += 1;
+        }
+        let buckets = (n >> shift) + 1;
+        let bucket_start: Vec<u32> = (0..=buckets)
+            .map(|b| offsets[(b << shift).min(n)])
+            .collect();
+        let mut staged = vec![(0u32, 0u64); len];
+        let mut next = bucket_start.clone();
         for (r, (&c, &d)) in tx.customer.iter().zip(&tx.day).enumerate() {
-            let slot = &mut next[c as usize];
-            packed[*slot as usize] = ((d as u32 ^ 0x8000_0000) as u64) << 32 | r as u64;
+            let slot = &mut next[(c >> shift) as usize];
+            staged[*slot as usize] = (c, ((d as u32 ^ 0x8000_0000) as u64) << 32 | r as u64);
             *slot += 1;
         }
         drop(next);
+        let mut packed = vec![0u64; len];
+        split_by(&mut packed, &bucket_start)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(b, out)| {
+                let base = bucket_start[b];
+                let first = (b << shift).min(n);
+                let last = ((b + 1) << shift).min(n);
+                let mut next: Vec<u32> = offsets[first..last].iter().map(|&o| o - base).collect();
+                for &(c, p) in &staged[base as usize..bucket_start[b + 1] as usize] {
+                    let slot = &mut next[c as usize - first];
+                    out[*slot as usize] = p;
+                    *slot += 1;
+                }
+            });
+        drop(staged);
         split_by(&mut packed, &offsets)
             .into_par_iter()
             .with_min_len(4096)
@@ -747,6 +780,54 @@ mod tests {
         assert_eq!(&g.row[g.range(2)], &[2, 0]);
         assert_eq!(&g.row[g.range(0)], &[1]);
         assert_eq!(&g.amount[g.range(2)], &[2.5, 10.0]);
+    }
+
+    #[test]
+    fn grouping_of_many_customers_keeps_every_row_in_day_order() {
+        // More than 1,024 customers: the two-pass layout with several customers a bucket.
+        let rows = 40_000usize;
+        let mut state = 12345u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let customer: Vec<i64> = (0..rows).map(|_| (next() % 7_000) as i64 * 3).collect();
+        let days: Vec<i32> = (0..rows).map(|_| (next() % 400) as i32 + 19_000).collect();
+        let date = Int32Chunked::from_vec("date".into(), days.clone()).into_date();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("customer_id".into(), &customer),
+            date.into_series().into_column(),
+            Column::new(
+                "amount".into(),
+                (0..rows).map(|r| r as f64).collect::<Vec<_>>(),
+            ),
+        ])
+        .unwrap();
+        let t = Transactions::from_frame(&frame, &Columns::default().order(None)).unwrap();
+        let g = t.grouped();
+        let CustomerKey::Int(keys) = t.customers() else {
+            panic!("integer ids")
+        };
+        let mut seen = vec![false; rows];
+        for (c, key) in keys.iter().enumerate() {
+            let range = g.range(c);
+            assert!(!range.is_empty());
+            for i in range.clone() {
+                let r = g.row[i] as usize;
+                assert_eq!(customer[r], *key);
+                assert_eq!(g.day[i], days[r]);
+                assert_eq!(g.amount[i], r as f64);
+                assert!(!seen[r]);
+                seen[r] = true;
+            }
+            for w in range.collect::<Vec<_>>().windows(2) {
+                let (a, b) = (w[0], w[1]);
+                assert!((g.day[a], g.row[a]) < (g.day[b], g.row[b]));
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
     }
 
     #[test]
