@@ -33,6 +33,8 @@ fn class_name(err: &Error) -> &'static str {
         Error::Rules { .. } => "RuleError",
         Error::Settings { .. } => "SettingsError",
         Error::Store { .. } | Error::SchemaTooNew { .. } => "DatabaseError",
+        Error::InvalidData { .. } => "InvalidDataError",
+        Error::Fit { .. } => "FitError",
         // `Error` is non-exhaustive: a kind this binding does not know yet is still a
         // `NexusError` with the right code.
         _ => "NexusError",
@@ -46,7 +48,9 @@ fn class_name(err: &Error) -> &'static str {
 /// of a store carry their structured fields as attributes (`platform`, `status`,
 /// `platform_code`, `retry_after`, `timeout`, `entity`, `position`), a rule set's
 /// mistake carries where it is (`file`, `line`, `column`, `key`), a settings mistake its
-/// `file` and `key`, and a database error its `backend` and whether it is `retryable`.
+/// `file` and `key`, a database error its `backend` and whether it is `retryable`, bad
+/// analytics input its `column` and `row` (and the problem in its `errors` list, as a
+/// `DataError`'s), and a model that could not be fitted its `model`.
 ///
 /// Should building the exception itself fail (the Python package is broken), that failure is
 /// what gets raised.
@@ -63,6 +67,20 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
             let mapping_error = module.getattr("MappingError")?;
             let problem = mapping_error.call1(crate::error_tuple(*data))?;
             class.call1((message, code, PyList::new(py, [problem])?))?
+        }
+        Error::InvalidData {
+            column,
+            row,
+            message: detail,
+        } => {
+            let column = (!column.is_empty()).then_some(column);
+            let mapping_error = module.getattr("MappingError")?;
+            let path = column.clone().unwrap_or_default();
+            let problem = mapping_error.call1((row, None::<String>, path, code, detail))?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("column", column)?;
+            kwargs.set_item("row", row)?;
+            class.call((message, code, PyList::new(py, [problem])?), Some(&kwargs))?
         }
         other => {
             let kwargs = PyDict::new(py);
@@ -135,6 +153,7 @@ fn build(py: Python<'_>, err: Error) -> PyResult<PyErr> {
                     kwargs.set_item("backend", backend)?;
                     kwargs.set_item("retryable", retryable)?;
                 }
+                Error::Fit { model, .. } => kwargs.set_item("model", model)?,
                 _ => {}
             }
             class.call((message, code), Some(&kwargs))?

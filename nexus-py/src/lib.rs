@@ -9,8 +9,15 @@
 //!
 //! The connectors (`_Connector`, `_PageIter`) are in [`connectors`], the fake stores
 //! (`_FakeStore`) in [`fake`], the quality engine (`_RuleSet`, `check_quality`) in
-//! [`quality`], the manager (`_Manager`, `_Cancel`) in [`manager`].
+//! [`quality`], the manager (`_Manager`, `_Cancel`) in [`manager`], tables across the
+//! boundary (`_Table`, read and written through the Arrow PyCapsule interface) in
+//! [`arrow`], the customer analytics (`summary_data`, `rfm`, `kpis`, `cohorts`) in
+//! [`analytics`], and the lifetime-value models (`_PurchaseModel`, `_GammaGamma`) in
+//! [`clv`].
 
+mod analytics;
+mod arrow;
+mod clv;
 mod connectors;
 mod errors;
 mod fake;
@@ -149,6 +156,15 @@ fn json_schema() -> String {
 mod _nexus {
     #[pymodule_export]
     use super::{json_schema, map_json, verify_webhook};
+
+    #[pymodule_export]
+    use super::analytics::{cohorts, kpis, rfm_scores, rfm_segments, summary_data};
+
+    #[pymodule_export]
+    use super::arrow::PyTable;
+
+    #[pymodule_export]
+    use super::clv::{PyGammaGamma, PyPurchaseModel};
 
     #[pymodule_export]
     use super::connectors::{Connector, PageIter};

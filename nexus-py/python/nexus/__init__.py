@@ -50,6 +50,25 @@ A :class:`Manager` keeps several stores in sync with one database, from a regist
     print(m.sync(progress=lambda p: print(p.store, p.entity, p.fetched)))
     print(m.health().status, [a.message for a in m.alerts()])
     sales = m.transactions()             # a polars (or pandas) DataFrame
+
+Customer analytics take any pandas, polars or pyarrow table of transactions (one row per
+order) and return the same kind of table: :func:`summary_data` (the per-customer summary
+of the lifetime-value models), :func:`rfm` and :func:`rfm_segments` (RFM scores and named
+segments), :func:`kpis` (revenue, orders, new and returning customers by period) and
+:func:`cohorts` (retention by first-purchase cohort)::
+
+    scores = nexus.rfm(sales)                               # one row per customer
+    monthly = nexus.kpis(sales, period="month", by="store")
+    summary = nexus.summary_data(sales, unit="weeks")
+
+The lifetime-value models :class:`BetaGeo`, :class:`ModifiedBetaGeo`, :class:`ParetoNBD`
+and :class:`GammaGamma` fit that summary and predict purchases, the probability of being
+alive and customer lifetime value::
+
+    bg = nexus.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
+    gg = nexus.GammaGamma().fit(summary["frequency"], summary["monetary_value"])
+    clv = gg.clv(bg, summary["frequency"], summary["recency"], summary["T"],
+                 summary["monetary_value"], months=12, unit="weeks")
 """
 
 from __future__ import annotations
@@ -58,6 +77,28 @@ import json
 from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _nexus
+from ._analytics import (
+    DateLike,
+    SegmentRule,
+    Segments,
+    Table,
+    cohorts,
+    kpis,
+    rfm,
+    rfm_segments,
+    summary_data,
+)
+from ._clv import (
+    ArrayLike,
+    BetaGeo,
+    FittedBetaGeo,
+    FittedGammaGamma,
+    FittedModifiedBetaGeo,
+    FittedParetoNBD,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+)
 from ._connectors import (
     Capabilities,
     Checkpoint,
@@ -76,7 +117,9 @@ from ._errors import (
     CursorStuckError,
     DataError,
     DatabaseError,
+    FitError,
     InvalidArgumentError,
+    InvalidDataError,
     InvalidPageError,
     MappingError,
     NetworkError,
@@ -114,7 +157,9 @@ from ._result import MappingResult, Record
 
 __all__ = [
     "Alert",
+    "ArrayLike",
     "AuthError",
+    "BetaGeo",
     "Cancel",
     "Capabilities",
     "CheckResult",
@@ -125,19 +170,29 @@ __all__ = [
     "CursorStuckError",
     "DataError",
     "DatabaseError",
+    "DateLike",
     "EntityReport",
     "ErrorInfo",
+    "FitError",
+    "FittedBetaGeo",
+    "FittedGammaGamma",
+    "FittedModifiedBetaGeo",
+    "FittedParetoNBD",
+    "GammaGamma",
     "HealthReport",
     "InvalidArgumentError",
+    "InvalidDataError",
     "InvalidPageError",
     "Magento",
     "Manager",
     "MappingError",
     "MappingResult",
+    "ModifiedBetaGeo",
     "NetworkError",
     "NexusError",
     "NexusTimeoutError",
     "Page",
+    "ParetoNBD",
     "Payload",
     "Platform",
     "PlatformError",
@@ -151,6 +206,8 @@ __all__ = [
     "RequestStats",
     "RuleError",
     "RuleSet",
+    "SegmentRule",
+    "Segments",
     "SettingsError",
     "Shopify",
     "StoreEntry",
@@ -158,6 +215,7 @@ __all__ = [
     "StoreInfo",
     "StoreReport",
     "SyncReport",
+    "Table",
     "Tombstone",
     "UnknownEntityError",
     "UnknownPlatformError",
@@ -166,13 +224,18 @@ __all__ = [
     "WooCommerce",
     "__version__",
     "check_quality",
+    "cohorts",
     "json_schema",
+    "kpis",
     "map_customers",
     "map_orders",
     "map_products",
     "map_refunds",
     "map_transactions",
     "map_variants",
+    "rfm",
+    "rfm_segments",
+    "summary_data",
     "verify_webhook",
 ]
 
@@ -181,6 +244,7 @@ __all__ = [
 for _cls in (
     Alert,
     AuthError,
+    BetaGeo,
     Cancel,
     Capabilities,
     CheckResult,
@@ -193,17 +257,26 @@ for _cls in (
     DatabaseError,
     EntityReport,
     ErrorInfo,
+    FitError,
+    FittedBetaGeo,
+    FittedGammaGamma,
+    FittedModifiedBetaGeo,
+    FittedParetoNBD,
+    GammaGamma,
     HealthReport,
     InvalidArgumentError,
+    InvalidDataError,
     InvalidPageError,
     Magento,
     Manager,
     MappingError,
     MappingResult,
+    ModifiedBetaGeo,
     NetworkError,
     NexusError,
     NexusTimeoutError,
     Page,
+    ParetoNBD,
     PlatformError,
     Progress,
     QualityReport,

@@ -25,7 +25,9 @@ __all__ = [
     "CursorStuckError",
     "DataError",
     "DatabaseError",
+    "FitError",
     "InvalidArgumentError",
+    "InvalidDataError",
     "InvalidPageError",
     "MappingError",
     "NetworkError",
@@ -477,3 +479,57 @@ class DataError(NexusError, ValueError):
         lines = [f"{len(errors)} mapping {noun}:"]
         lines.extend(f"  {e} [{e.code}]" for e in errors)
         return cls("\n".join(lines), errors=errors)
+
+
+class InvalidDataError(DataError):
+    """A table or array given to an analytics function is not usable: a missing column, a
+    null, a negative amount, a date that does not parse, a column of the wrong type, arrays
+    of different lengths. The message names the column and the row, as
+    ``"column `amount`, row 3: negative value -2: ..."``.
+
+    Attributes:
+        column: The column (or array argument) at fault, ``None`` when the table as a
+            whole is (no transactions at all).
+        row: The row (0-based) at fault, when one row is.
+        errors: The problem, as one :class:`MappingError` whose ``path`` is the column and
+            ``index`` the row.
+    """
+
+    default_code: ClassVar[str] = "invalid_data"
+
+    column: Optional[str]
+    row: Optional[int]
+
+    def __init__(
+        self,
+        message: str,
+        code: Optional[str] = None,
+        errors: Iterable[MappingError] = (),
+        *,
+        column: Optional[str] = None,
+        row: Optional[int] = None,
+    ) -> None:
+        """Creates the exception for ``column`` (and ``row``)."""
+        super().__init__(message, code if code is not None else self.default_code, errors)
+        self.column = column
+        self.row = row
+
+
+class FitError(NexusError):
+    """A model could not be fitted to the data: too few customers or repeat buyers, or an
+    optimizer that did not converge.
+
+    Attributes:
+        model: The model (``"BetaGeo"``, ``"GammaGamma"``, ...).
+    """
+
+    default_code: ClassVar[str] = "fit_failed"
+
+    model: Optional[str]
+
+    def __init__(
+        self, message: str, code: Optional[str] = None, *, model: Optional[str] = None
+    ) -> None:
+        """Creates the exception for a fit of ``model``."""
+        super().__init__(message, code)
+        self.model = model

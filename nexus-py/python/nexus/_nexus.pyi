@@ -6,19 +6,29 @@ Checked against the compiled module by ``python -m mypy.stubtest nexus``.
 import os
 from typing import Callable, final
 
+from typing_extensions import CapsuleType
+
 __all__ = [
     "_Cancel",
     "_Connector",
     "_FakeStore",
+    "_GammaGamma",
     "_Manager",
     "_PageIter",
+    "_PurchaseModel",
     "_RuleSet",
+    "_Table",
     "check_quality",
+    "cohorts",
     "json_schema",
+    "kpis",
     "map_json",
     "report_from_json",
     "report_html",
+    "rfm",
+    "rfm_segments",
     "rule_catalog",
+    "summary_data",
     "sync_report_text",
     "verify_webhook",
     "__version__",
@@ -320,3 +330,179 @@ class _Manager:
 
 def sync_report_text(report_json: str) -> str:
     """The plain-text table of a sync report given as JSON text."""
+
+# --- Analytics (wrapped by nexus.summary_data, nexus.rfm, nexus.kpis, nexus.cohorts, ...) ---
+
+_FallbackColumn = tuple[str, str, bytes | list[str | None], bytes | None]
+"""``(name, kind, data, mask)``: ``kind`` ``f64``, ``i64``, ``u64`` or ``datetime_us`` with
+``data`` little-endian bytes, or ``str`` with ``data`` a list; ``mask`` one byte per row,
+non-zero for a missing value."""
+
+@final
+class _Table:
+    """A table held in Rust (private: the analytics functions take and return the user's
+    own kind of table)."""
+
+    @staticmethod
+    def from_arrow(table: object, names: list[str]) -> _Table:
+        """Reads ``table.__arrow_c_stream__()``; ``names`` are all the column names of the
+        user's table (those not in the stream become empty placeholders)."""
+    @staticmethod
+    def from_columns(names: list[str], columns: list[_FallbackColumn]) -> _Table:
+        """Builds a table from plain columns (pandas without pyarrow)."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> CapsuleType:
+        """The table as an Arrow C stream (the Arrow PyCapsule interface)."""
+    def columns(self) -> list[tuple[str, str, bytes | list[str | None]]]:
+        """The columns as ``(name, kind, data)``: ``f64``, ``i64``, ``u64``, ``date``
+        (``i64`` days) as little-endian bytes, ``str`` as a list."""
+    @property
+    def names(self) -> list[str]:
+        """The column names."""
+    @property
+    def height(self) -> int:
+        """The number of rows."""
+
+def summary_data(
+    transactions: _Table,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    observation_end: str | None = None,
+    calibration_end: str | None = None,
+    unit: str = "days",
+) -> _Table:
+    """The per-customer BTYD summary; dates as ISO text."""
+
+def rfm(
+    transactions: _Table,
+    *,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    as_of: str | None = None,
+    segments: str | list[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]],
+) -> _Table:
+    """RFM values, scores and segments of every customer."""
+
+def rfm_segments(
+    transactions: _Table,
+    *,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    as_of: str | None = None,
+    segments: str | list[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]],
+) -> _Table:
+    """The per-segment RFM summary."""
+
+def kpis(
+    transactions: _Table,
+    *,
+    period: str,
+    by: str | None,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    items: str | None,
+    refunded: str | None,
+) -> _Table:
+    """KPIs by period (and group)."""
+
+def cohorts(
+    transactions: _Table, *, period: str, customer: str, date: str, amount: str
+) -> _Table:
+    """Cohort retention in long form."""
+
+# --- Lifetime value (wrapped by nexus.BetaGeo, nexus.ModifiedBetaGeo, nexus.ParetoNBD,
+# nexus.GammaGamma and their fitted types); arrays as little-endian float64 bytes ---
+
+@final
+class _PurchaseModel:
+    """A fitted BG/NBD, MBG/NBD or Pareto/NBD model (private)."""
+
+    @staticmethod
+    def fit(
+        kind: str,
+        frequency: bytes,
+        recency: bytes,
+        age: bytes,
+        *,
+        penalizer: float,
+        weights: bytes | None = None,
+    ) -> _PurchaseModel:
+        """Fits ``kind`` (``BetaGeo``, ``ModifiedBetaGeo`` or ``ParetoNbd``)."""
+    @staticmethod
+    def from_params(kind: str, params: str) -> _PurchaseModel:
+        """A model from parameters given as the JSON text of a dict."""
+    @property
+    def name(self) -> str:
+        """The model's name."""
+    def params(self) -> list[tuple[str, float]]:
+        """The parameters by name."""
+    def standard_errors(self) -> list[tuple[str, float]] | None:
+        """The standard errors by name, when the fit has them."""
+    @property
+    def log_likelihood(self) -> float | None:
+        """The total log-likelihood at the estimate."""
+    @property
+    def n_customers(self) -> int:
+        """The number of customers fitted."""
+    def expected_purchases(
+        self, t: float, frequency: bytes, recency: bytes, age: bytes
+    ) -> bytearray:
+        """Expected purchases of each customer in the next ``t``."""
+    def expected_purchases_new(self, t: bytes) -> bytearray:
+        """Expected repeat purchases of a new customer in ``(0, t]``."""
+    def probability_alive(self, frequency: bytes, recency: bytes, age: bytes) -> bytearray:
+        """The probability that each customer is alive."""
+    def probability_of_purchases(self, n: list[int], t: float) -> bytearray:
+        """The probability of exactly ``n`` repeat purchases in ``(0, t]``."""
+
+@final
+class _GammaGamma:
+    """A fitted Gamma-Gamma model (private)."""
+
+    @staticmethod
+    def fit(
+        frequency: bytes,
+        monetary_value: bytes,
+        *,
+        penalizer: float,
+        weights: bytes | None = None,
+    ) -> _GammaGamma:
+        """Fits the model to the repeat buyers."""
+    @staticmethod
+    def from_params(params: str) -> _GammaGamma:
+        """A model from parameters given as the JSON text of a dict."""
+    def params(self) -> list[tuple[str, float]]:
+        """The parameters by name."""
+    def standard_errors(self) -> list[tuple[str, float]] | None:
+        """The standard errors by name, when the fit has them."""
+    @property
+    def log_likelihood(self) -> float | None:
+        """The total log-likelihood at the estimate."""
+    @property
+    def n_customers(self) -> int:
+        """The number of repeat buyers fitted."""
+    @property
+    def population_mean(self) -> float:
+        """The population mean transaction value."""
+    def expected_average_value(self, frequency: bytes, monetary_value: bytes) -> bytearray:
+        """The expected mean transaction value of each customer."""
+    def clv(
+        self,
+        model: _PurchaseModel,
+        frequency: bytes,
+        recency: bytes,
+        age: bytes,
+        monetary_value: bytes,
+        *,
+        months: int,
+        discount_rate: float,
+        unit: str,
+    ) -> bytearray:
+        """Customer lifetime value of each customer."""
