@@ -182,6 +182,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         across.len(),
         across.iter().filter(|c| c.stores.len() > 1).count()
     );
+    customer_insight(&tx)?;
     let quality = manager.quality_report(None).await?;
     let html = out.join("quality-report.html");
     std::fs::write(&html, quality.to_html())?;
@@ -198,6 +199,96 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if !report.ok() {
         return Err("a store failed to sync".into());
+    }
+    Ok(())
+}
+
+/// RFM segments, the BG/NBD and Gamma-Gamma models and the most valuable customers, on the
+/// transactions just synced.
+fn customer_insight(
+    rows: &[nexus_core::store::TransactionRow],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use nexus_core::analytics::clv::{BetaGeo, GammaGamma};
+    use nexus_core::analytics::kpi::{KpiOptions, Period, kpis};
+    use nexus_core::analytics::rfm::{RfmOptions, SummaryOptions, Unit, rfm, summary_data};
+    use nexus_core::analytics::{Columns, Transactions, transactions_frame};
+
+    let frame = transactions_frame(rows)?;
+    let tx = Transactions::from_frame(&frame, &Columns::default().by(Some("store")))?;
+    let segments = rfm(&tx, &RfmOptions::default())?;
+    println!(
+        "\nRFM segments of {} customers (customers are counted per store):",
+        segments.len()
+    );
+    let mut summary = segments.segment_summary();
+    summary.sort_by(|a, b| b.revenue_share.total_cmp(&a.revenue_share));
+    for s in summary.iter().take(5) {
+        println!(
+            "  {:<20} {:>5} customers  {:>5.1}% of revenue",
+            s.segment,
+            s.customers,
+            100.0 * s.revenue_share
+        );
+    }
+    let monthly = kpis(
+        &tx,
+        &KpiOptions {
+            period: Period::Month,
+        },
+    )?;
+    println!("Monthly KPIs:");
+    for (store, _, _) in STORES {
+        let rows: Vec<_> = monthly
+            .rows
+            .iter()
+            .filter(|r| r.group.as_deref() == Some(store))
+            .collect();
+        if let Some(last) = rows.last() {
+            println!(
+                "  {store:<11} {} months; the last: revenue {:.2}, {} orders, {:.0}% of its customers returning",
+                rows.len(),
+                last.revenue,
+                last.orders,
+                100.0 * last.returning_customers as f64 / last.customers.max(1) as f64
+            );
+        }
+    }
+    let s = summary_data(
+        &tx,
+        &SummaryOptions {
+            unit: Unit::Weeks,
+            ..Default::default()
+        },
+    )?;
+    let (bg, gg) = match (
+        BetaGeo::default().fit(&s.frequency, &s.recency, &s.t),
+        GammaGamma::default().fit(&s.frequency, &s.monetary_value),
+    ) {
+        (Ok(bg), Ok(gg)) => (bg, gg),
+        (Err(e), _) | (_, Err(e)) => {
+            println!("Lifetime value: not enough repeat buyers to fit the models ({e})");
+            return Ok(());
+        }
+    };
+    let value = gg.clv(
+        &bg,
+        &s.frequency,
+        &s.recency,
+        &s.t,
+        &s.monetary_value,
+        12,
+        0.01,
+        7.0,
+    )?;
+    let mut best: Vec<usize> = (0..s.len()).collect();
+    best.sort_by(|&a, &b| value[b].total_cmp(&value[a]));
+    let p = bg.params();
+    println!(
+        "BG/NBD fitted (r {:.3}, alpha {:.3}, a {:.3}, b {:.3}); most valuable customers over 12 months:",
+        p.r, p.alpha, p.a, p.b
+    );
+    for &i in best.iter().take(3) {
+        println!("  {:<28} {:>9.2}", s.customers.label(i), value[i]);
     }
     Ok(())
 }

@@ -254,8 +254,11 @@ impl Catalog {
             });
         }
         c.next_id = 100_000;
+        // Orders spread evenly over a year, so a store's sales have months and its
+        // customers a history the analytics can read.
+        let spacing = 525_600 / (sizes.orders as i64).max(1);
         for i in 0..sizes.orders as u64 {
-            let created = t0 + chrono::Duration::minutes(5 * i as i64);
+            let created = t0 + chrono::Duration::minutes(spacing.max(1) * i as i64);
             // Orders touched by a bulk status update share a modification second.
             let modified = if i % 10 < 4 {
                 t0 + chrono::Duration::days(400) + chrono::Duration::seconds((i / 100) as i64)

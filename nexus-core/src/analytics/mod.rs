@@ -21,6 +21,8 @@ pub mod rfm;
 pub mod segments;
 mod transactions;
 
+#[cfg(feature = "store")]
+pub use transactions::transactions_frame;
 pub use transactions::{Columns, CustomerKey, Transactions};
 
 /// The polars version Nexus reads and returns tables with.

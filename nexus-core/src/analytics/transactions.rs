@@ -346,6 +346,49 @@ fn split_by<'a, T>(values: &'a mut [T], offsets: &[u32]) -> Vec<&'a mut [T]> {
     out
 }
 
+/// The store's transactions (`Store::transactions`) as a table for the analytics:
+/// `customer_id` and `order_id` prefixed with the store's name (`shop1:42`), so ids of two
+/// stores never collide, `date` (UTC), `amount` and `refunded` (floats), `currency`,
+/// `store` and `platform`. Orders with neither a customer id nor an email are left out.
+#[cfg(feature = "store")]
+pub fn transactions_frame(rows: &[crate::store::TransactionRow]) -> Result<DataFrame> {
+    use rust_decimal::prelude::ToPrimitive;
+    let rows: Vec<&crate::store::TransactionRow> =
+        rows.iter().filter(|r| r.customer_id.is_some()).collect();
+    let text = |name: &str, f: &dyn Fn(&crate::store::TransactionRow) -> String| {
+        Column::new(
+            name.into(),
+            rows.iter().map(|r| f(r)).collect::<Vec<String>>(),
+        )
+    };
+    let money = |name: &str, f: &dyn Fn(&crate::store::TransactionRow) -> rust_decimal::Decimal| {
+        Column::new(
+            name.into(),
+            rows.iter()
+                .map(|r| f(r).to_f64().unwrap_or(f64::NAN))
+                .collect::<Vec<f64>>(),
+        )
+    };
+    let micros: Vec<i64> = rows.iter().map(|r| r.date.timestamp_micros()).collect();
+    let date = Int64Chunked::from_vec("date".into(), micros)
+        .into_datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC))
+        .into_series()
+        .into_column();
+    DataFrame::new_infer_height(vec![
+        text("customer_id", &|r| {
+            format!("{}:{}", r.store, r.customer_id.as_deref().unwrap_or(""))
+        }),
+        text("order_id", &|r| format!("{}:{}", r.store, r.order_id)),
+        date,
+        money("amount", &|r| r.amount),
+        money("refunded", &|r| r.refunded),
+        text("currency", &|r| r.currency.to_string()),
+        text("store", &|r| r.store.clone()),
+        text("platform", &|r| r.platform.as_str().to_string()),
+    ])
+    .map_err(|e| Error::invalid_data("", None, e.to_string()))
+}
+
 fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Series> {
     match frame.column(name) {
         Ok(c) => Ok(c.as_materialized_series()),
