@@ -644,9 +644,11 @@ export interface SyncRun {
   report: StoreReport
 }
 
-// ---- Customer analytics (`rfm`, `rfmSegments`, `summaryData`, `kpis`, `cohorts`) -----------
+// ---- Customer analytics (`rfm`, `rfmSegments`, `summaryData`, `kpis`, `cohorts`,
+// `segmentCustomers`, `purchasePropensity`) -----------------------------------------------
 // Results are rows of the core's result tables (the same tables the Python binding returns),
-// keys in camelCase. Dates are `YYYY-MM-DD` text (UTC calendar days), never `Date` objects.
+// keys in camelCase; `segmentCustomers` and `purchasePropensity` resolve with one object
+// holding such rows. Dates are `YYYY-MM-DD` text (UTC calendar days), never `Date` objects.
 
 /** One value of a transactions table: ids as numbers or text, a date as a `Date`, ISO text or epoch milliseconds, an amount as a number or decimal text. */
 export type TransactionValue = string | number | Date | null | undefined
@@ -784,6 +786,83 @@ export interface CohortRow {
   revenue: number
   /** `revenue / size`. */
   revenuePerCustomer: number
+}
+
+/** The mean silhouette of one k tried by `segmentCustomers` (-1 to 1, higher is better separated). */
+export interface Silhouette {
+  k: number
+  silhouette: number
+}
+
+/** One customer's cluster (`segmentCustomers`). */
+export interface CustomerCluster {
+  customerId: CustomerId
+  /** The cluster's number, 0 for the cluster with the most revenue. */
+  cluster: number
+}
+
+/** One k-means cluster, described by its customers (`segmentCustomers`). */
+export interface SegmentCluster {
+  /** Its number: clusters are numbered by revenue share, largest first. */
+  cluster: number
+  /** Its customers. */
+  size: number
+  /** Mean recency of its customers (days). */
+  recency: number
+  /** Mean frequency (distinct orders). */
+  frequency: number
+  /** Mean monetary value (total amount). */
+  monetary: number
+  /** Mean of each of the `extra` features given, by name (`{}` without). */
+  extra: { [name: string]: number }
+  /** Share of all revenue (0 to 1). */
+  revenueShare: number
+  /** The RFM segment (of `rfm`'s default grid) most of its customers are in. */
+  rfmSegment: string
+}
+
+/** The k-means segmentation of the customers (`segmentCustomers`). */
+export interface Segments {
+  /** The number of clusters: `k` when given, else the best of `kRange`. */
+  k: number
+  /** The mean silhouette of each k tried, in order (empty when `k` was given). */
+  silhouettes: Silhouette[]
+  /** Each customer's cluster, customers sorted by id (the order of `rfm`'s rows). */
+  customers: CustomerCluster[]
+  /** The clusters, ordered by revenue share (largest first); `clusters[i].cluster === i`. */
+  clusters: SegmentCluster[]
+}
+
+/** The classifier of `purchasePropensity`. */
+export type PropensityModel = 'logistic' | 'random_forest'
+
+/** One customer's purchase propensity (`purchasePropensity`). */
+export interface PropensityRow {
+  customerId: CustomerId
+  /** The model's probability of a purchase in the `horizonDays` after `calibrationEnd` (0 to 1). */
+  probability: number
+  /** The BG/NBD model's probability of the same (0 to 1). */
+  baseline: number
+  /** Whether the customer did buy then (`false` as well where the data ends before the window does). */
+  purchased: boolean
+}
+
+/** A purchase-propensity model validated on the window after the calibration period (`purchasePropensity`). */
+export interface Propensity {
+  /** ROC AUC of the model on the validation window; `null` when everyone or no one bought in it. */
+  auc: number | null
+  /** ROC AUC of the BG/NBD baseline on the same window. */
+  baselineAuc: number | null
+  /** The classifier used. */
+  model: PropensityModel
+  /** The features' names, in the model's order (`days_since_last`, `tenure_days`, ...). */
+  features: string[]
+  /** The calibration end used, `YYYY-MM-DD`. */
+  calibrationEnd: string
+  /** The training cutoff used (the day of the training features), `YYYY-MM-DD`. */
+  trainingCutoff: string
+  /** The customers who bought by `calibrationEnd`, sorted by id. */
+  customers: PropensityRow[]
 }
 
 /**

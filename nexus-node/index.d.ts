@@ -644,9 +644,11 @@ export interface SyncRun {
   report: StoreReport
 }
 
-// ---- Customer analytics (`rfm`, `rfmSegments`, `summaryData`, `kpis`, `cohorts`) -----------
+// ---- Customer analytics (`rfm`, `rfmSegments`, `summaryData`, `kpis`, `cohorts`,
+// `segmentCustomers`, `purchasePropensity`) -----------------------------------------------
 // Results are rows of the core's result tables (the same tables the Python binding returns),
-// keys in camelCase. Dates are `YYYY-MM-DD` text (UTC calendar days), never `Date` objects.
+// keys in camelCase; `segmentCustomers` and `purchasePropensity` resolve with one object
+// holding such rows. Dates are `YYYY-MM-DD` text (UTC calendar days), never `Date` objects.
 
 /** One value of a transactions table: ids as numbers or text, a date as a `Date`, ISO text or epoch milliseconds, an amount as a number or decimal text. */
 export type TransactionValue = string | number | Date | null | undefined
@@ -784,6 +786,83 @@ export interface CohortRow {
   revenue: number
   /** `revenue / size`. */
   revenuePerCustomer: number
+}
+
+/** The mean silhouette of one k tried by `segmentCustomers` (-1 to 1, higher is better separated). */
+export interface Silhouette {
+  k: number
+  silhouette: number
+}
+
+/** One customer's cluster (`segmentCustomers`). */
+export interface CustomerCluster {
+  customerId: CustomerId
+  /** The cluster's number, 0 for the cluster with the most revenue. */
+  cluster: number
+}
+
+/** One k-means cluster, described by its customers (`segmentCustomers`). */
+export interface SegmentCluster {
+  /** Its number: clusters are numbered by revenue share, largest first. */
+  cluster: number
+  /** Its customers. */
+  size: number
+  /** Mean recency of its customers (days). */
+  recency: number
+  /** Mean frequency (distinct orders). */
+  frequency: number
+  /** Mean monetary value (total amount). */
+  monetary: number
+  /** Mean of each of the `extra` features given, by name (`{}` without). */
+  extra: { [name: string]: number }
+  /** Share of all revenue (0 to 1). */
+  revenueShare: number
+  /** The RFM segment (of `rfm`'s default grid) most of its customers are in. */
+  rfmSegment: string
+}
+
+/** The k-means segmentation of the customers (`segmentCustomers`). */
+export interface Segments {
+  /** The number of clusters: `k` when given, else the best of `kRange`. */
+  k: number
+  /** The mean silhouette of each k tried, in order (empty when `k` was given). */
+  silhouettes: Silhouette[]
+  /** Each customer's cluster, customers sorted by id (the order of `rfm`'s rows). */
+  customers: CustomerCluster[]
+  /** The clusters, ordered by revenue share (largest first); `clusters[i].cluster === i`. */
+  clusters: SegmentCluster[]
+}
+
+/** The classifier of `purchasePropensity`. */
+export type PropensityModel = 'logistic' | 'random_forest'
+
+/** One customer's purchase propensity (`purchasePropensity`). */
+export interface PropensityRow {
+  customerId: CustomerId
+  /** The model's probability of a purchase in the `horizonDays` after `calibrationEnd` (0 to 1). */
+  probability: number
+  /** The BG/NBD model's probability of the same (0 to 1). */
+  baseline: number
+  /** Whether the customer did buy then (`false` as well where the data ends before the window does). */
+  purchased: boolean
+}
+
+/** A purchase-propensity model validated on the window after the calibration period (`purchasePropensity`). */
+export interface Propensity {
+  /** ROC AUC of the model on the validation window; `null` when everyone or no one bought in it. */
+  auc: number | null
+  /** ROC AUC of the BG/NBD baseline on the same window. */
+  baselineAuc: number | null
+  /** The classifier used. */
+  model: PropensityModel
+  /** The features' names, in the model's order (`days_since_last`, `tenure_days`, ...). */
+  features: string[]
+  /** The calibration end used, `YYYY-MM-DD`. */
+  calibrationEnd: string
+  /** The training cutoff used (the day of the training features), `YYYY-MM-DD`. */
+  trainingCutoff: string
+  /** The customers who bought by `calibrationEnd`, sorted by id. */
+  customers: PropensityRow[]
 }
 
 /**
@@ -1827,6 +1906,50 @@ export interface ParetoNBDParams {
   beta: number
 }
 
+/** Options of `purchasePropensity` (besides the column names, those of `rfm`). */
+export interface PropensityOptions {
+  /**
+   * The last day of the calibration period (inclusive): a `Date` (its UTC day),
+   * `"YYYY-MM-DD"` or epoch milliseconds. The model is validated on the
+   * `horizonDays` after it. Default: `horizonDays` before the last transaction's day,
+   * so that the validation window ends with the data.
+   */
+  calibrationEnd?: Date | string | number
+  /** The prediction (and validation) window, in days (default 90). */
+  horizonDays?: number
+  /**
+   * The training label window, in days: the model is trained on the features at
+   * `calibrationEnd - trainingHorizonDays` and the purchases of the window up to
+   * `calibrationEnd`. Default: `horizonDays`, or half the calibration period when that
+   * is shorter.
+   */
+  trainingHorizonDays?: number
+  /**
+   * The classifier: `"logistic"` (default; logistic regression on standardized
+   * features) or `"random_forest"`.
+   */
+  model?: PropensityModel
+  /** The seed of the random forest (default 42). */
+  seed?: number
+  /** The trees of the random forest (default 100). */
+  trees?: number
+}
+
+/**
+ * Will each customer buy in the next `horizonDays`? A classifier (`model`) on features
+ * of each customer's history (days since the last purchase, tenure, orders, purchase
+ * days, total and mean spend, purchase days in the last 30 and 90 days, mean days
+ * between purchase days; `features` names them) is trained on the calibration period,
+ * then scores the customers who bought by `calibrationEnd` on their history up to it.
+ * `auc` is its ROC AUC on what they did in the `horizonDays` after `calibrationEnd`
+ * (`purchased`); `baselineAuc` that of the BG/NBD model fitted on the calibration
+ * summary (`baseline`: its probability of at least one purchase in the window). AUCs are
+ * `null` when the window has buyers only or none. Rejects with code `"invalid_argument"`
+ * for a bad option or a calibration period too short to train on, and `"fit_failed"`
+ * when the training window has one class only.
+ */
+export declare function purchasePropensity(transactions: TransactionsInput, options?: (RfmColumnNames & PropensityOptions) | null): Promise<Propensity>
+
 /** Options of `checkQuality`. */
 export interface QualityOptions {
   /**
@@ -1914,6 +2037,49 @@ export interface RunsOptions {
   store?: string
   /** At most this many runs, newest first (default 20). */
   limit?: number
+}
+
+/**
+ * Customer segments by k-means on the standardized `ln(1 + x)` of each customer's
+ * recency, frequency and monetary value (those of `rfm`), and of any `extra` feature;
+ * seeded and deterministic. Without `k`, the k of `kRange` with the best mean silhouette
+ * wins (on a seeded sample of at most 2,000 customers); `silhouettes` has the score of
+ * each k tried. Each customer gets a cluster; each cluster is described by its size, the
+ * mean recency, frequency, monetary value and extra features of its customers, its share
+ * of revenue and the RFM segment most of its customers are in. Clusters are numbered by
+ * revenue share, largest first. Rejects with code `"invalid_argument"` for a bad `k` or
+ * `kRange`, `"invalid_data"` for extra features of the wrong length or not finite, and
+ * `"fit_failed"` when there are fewer customers than clusters.
+ */
+export declare function segmentCustomers(transactions: TransactionsInput, options?: (RfmColumnNames & SegmentOptions) | null): Promise<Segments>
+
+/** Options of `segmentCustomers` (besides the column names, those of `rfm`). */
+export interface SegmentOptions {
+  /** The number of clusters. Default: the k of `kRange` with the best mean silhouette. */
+  k?: number
+  /**
+   * The range of k tried (inclusive) without `k`: `[lo, hi]` with `2 <= lo <= hi`
+   * (default `[2, 8]`).
+   */
+  kRange?: [number, number]
+  /**
+   * The seed of the k-means initialization and of the silhouette sample (default 42):
+   * the same seed, the same segments.
+   */
+  seed?: number
+  /**
+   * The day recency is measured to: a `Date` (its UTC day), `"YYYY-MM-DD"` or epoch
+   * milliseconds. Default: the day after the last transaction.
+   */
+  asOf?: Date | string | number
+  /**
+   * Extra features to cluster on, such as a lifetime value: by name, one number per
+   * customer, **in the order of the customers sorted by id**: the order of `rfm`'s
+   * rows, of the result's `customers`, and of `summaryData`'s rows when every customer
+   * bought by its end. Standardized like the RFM features (after `ln(1 + x)` when all
+   * values are non-negative); each cluster's `extra` has their means.
+   */
+  extra?: { readonly [name: string]: Numbers }
 }
 
 /**

@@ -1,7 +1,8 @@
 // The customer analytics through the Node binding: the BTYD summary on the CDNOW sample,
 // RFM, KPIs and cohorts on the small tables of the Rust tests (same expected values), the
-// input shapes, the errors with their code, column and row, and the lifetime-value models
-// reproducing the published CDNOW estimates.
+// input shapes, the errors with their code, column and row, the lifetime-value models
+// reproducing the published CDNOW estimates, and the k-means segments and purchase
+// propensity on the CDNOW sample (the numbers of the Rust run).
 
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -18,8 +19,10 @@ import {
   ParetoNBD,
   cohorts,
   kpis,
+  purchasePropensity,
   rfm,
   rfmSegments,
+  segmentCustomers,
   summaryData,
 } from '../index.js'
 
@@ -421,4 +424,120 @@ test('model errors carry their code, column and row', async () => {
   assert.deepStrictEqual([negative.code, negative.column, negative.row], ['invalid_data', 'monetary_value', 1])
   // No model without a fit (or parameters): the unfitted classes only have `fit`.
   assert.throws(() => new BetaGeo(), /no `constructor`/)
+})
+
+// ---- K-means segments and purchase propensity ------------------------------------------------
+
+/** ROC AUC by hand: the share of (buyer, non-buyer) pairs the scores order right, ties half. */
+function auc(scores, labels) {
+  const pos = scores.filter((_, i) => labels[i])
+  const neg = scores.filter((_, i) => !labels[i])
+  let wins = 0
+  for (const p of pos) for (const n of neg) wins += p > n ? 1 : p === n ? 0.5 : 0
+  return wins / (pos.length * neg.length)
+}
+
+test('k-means segments of the CDNOW customers: deterministic, described, ordered by revenue', async () => {
+  const tx = cdnow()
+  const s = await segmentCustomers(tx, { order: null, kRange: [2, 5] })
+  assert.deepStrictEqual(await segmentCustomers(tx, { order: null, kRange: [2, 5], seed: 42 }), s, 'same seed, same segments')
+  assert.deepStrictEqual(Object.keys(s), ['k', 'silhouettes', 'customers', 'clusters'])
+  // The silhouettes of k = 2..5, and k the best, as the Rust run of segment_customers gives them.
+  assert.deepStrictEqual(s.silhouettes.map((x) => x.k), [2, 3, 4, 5])
+  const rust = [0.5785192518925159, 0.4852231111617435, 0.4083160717268316, 0.41189804990163553]
+  s.silhouettes.forEach((x, i) => assert.ok(Math.abs(x.silhouette - rust[i]) < 1e-9, `k = ${x.k}: ${x.silhouette}`))
+  assert.equal(s.k, s.silhouettes.reduce((a, b) => (b.silhouette > a.silhouette ? b : a)).k)
+  assert.equal(s.clusters.length, s.k)
+  assert.equal(s.clusters.reduce((n, c) => n + c.size, 0), 2357)
+  assert.deepStrictEqual(s.clusters.map((c) => c.size), [637, 1720])
+  assert.ok(Math.abs(s.clusters.reduce((a, c) => a + c.revenueShare, 0) - 1) < 1e-9)
+  // Numbered by revenue share, largest first.
+  assert.deepStrictEqual(s.clusters.map((c) => c.cluster), [...s.clusters.keys()])
+  assert.ok(s.clusters.every((c, i) => i === 0 || s.clusters[i - 1].revenueShare >= c.revenueShare))
+  assert.ok(s.clusters[0].frequency > s.clusters[s.k - 1].frequency)
+  assert.deepStrictEqual(Object.keys(s.clusters[0]), ['cluster', 'size', 'recency', 'frequency', 'monetary', 'extra', 'revenueShare', 'rfmSegment'])
+  assert.deepStrictEqual(s.clusters[0].extra, {})
+  assert.equal(typeof s.clusters[0].rfmSegment, 'string')
+  // Every customer, in rfm's order, in a cluster of the size it says.
+  const r = await rfm(tx, { order: null })
+  assert.deepStrictEqual(s.customers.map((c) => c.customerId), r.map((x) => x.customerId))
+  for (const c of s.clusters) assert.equal(s.customers.filter((x) => x.cluster === c.cluster).length, c.size)
+  // The mean monetary value of a cluster is that of its customers' rfm rows.
+  const first = r.filter((_, i) => s.customers[i].cluster === 0)
+  assert.ok(Math.abs(first.reduce((a, x) => a + x.monetary, 0) / first.length - s.clusters[0].monetary) < 1e-9)
+
+  // A fixed k: that many clusters, no silhouettes.
+  const three = await segmentCustomers(tx, { order: null, k: 3 })
+  assert.deepStrictEqual([three.k, three.clusters.length, three.silhouettes], [3, 3, []])
+  assert.equal(three.clusters.reduce((n, c) => n + c.size, 0), 2357)
+
+  // Extra features, per customer in the sorted order: each cluster has their means.
+  const summary = await summaryData(tx)
+  const repeat = summary.map((x) => x.frequency)
+  const withExtra = await segmentCustomers(tx, { order: null, k: 3, extra: { repeat: Float64Array.from(repeat), days: summary.map((x) => x.T) } })
+  assert.deepStrictEqual(Object.keys(withExtra.clusters[0].extra), ['repeat', 'days'])
+  for (const c of withExtra.clusters) {
+    const members = repeat.filter((_, i) => withExtra.customers[i].cluster === c.cluster)
+    assert.ok(Math.abs(members.reduce((a, b) => a + b, 0) / members.length - c.extra.repeat) < 1e-9)
+  }
+  const plain = await segmentCustomers(tx, { order: null, k: 3, extra: { repeat, days: Float64Array.from(summary, (x) => x.T) } })
+  assert.deepStrictEqual(plain, withExtra)
+
+  // Errors.
+  for (const bad of [{ kRange: [1, 3] }, { kRange: [5, 2] }, { kRange: [2.5, 4] }, { k: 0 }, { k: 1.5 }, { seed: -1 }, { kRange: 3 }, { extra: [1, 2] }, { kmeans: 3 }]) {
+    const err = await rejection(segmentCustomers(tx, { order: null, ...bad }))
+    assert.equal(err.code, 'invalid_argument', JSON.stringify(bad))
+  }
+  const short = await rejection(segmentCustomers(tx, { order: null, extra: { clv: [1, 2, 3] } }))
+  assert.deepStrictEqual([short.code, short.column], ['invalid_data', 'clv'])
+  const nan = await rejection(segmentCustomers(tx, { order: null, extra: { clv: repeat.map((v, i) => (i === 9 ? Number.NaN : v)) } }))
+  assert.deepStrictEqual([nan.code, nan.column, nan.row], ['invalid_data', 'clv', 9])
+  const text = await rejection(segmentCustomers(tx, { order: null, extra: { clv: repeat.map(String) } }))
+  assert.deepStrictEqual([text.code, text.column], ['invalid_data', 'clv'])
+  assert.equal((await rejection(segmentCustomers(RFM_TABLE, { k: 9 }))).code, 'fit_failed')
+})
+
+test('purchase propensity on CDNOW: logistic and random forest beat chance, with the BG/NBD baseline', async () => {
+  const tx = cdnow()
+  // The AUCs of the Rust run (`cargo test -p nexus-core --test it propensity -- --nocapture`).
+  const rust = { logistic: 0.7772512697364051, random_forest: 0.7574397115522419 }
+  const rustBaseline = 0.756919757552878
+  for (const model of ['logistic', 'random_forest']) {
+    const p = await purchasePropensity(tx, { order: null, calibrationEnd: '1997-09-30', horizonDays: 273, model })
+    assert.deepStrictEqual(Object.keys(p), ['auc', 'baselineAuc', 'model', 'features', 'calibrationEnd', 'trainingCutoff', 'customers'])
+    assert.equal(p.model, model)
+    assert.equal(p.customers.length, 2357)
+    assert.ok(p.customers.every((c) => c.probability >= 0 && c.probability <= 1), model)
+    assert.ok(p.customers.every((c) => c.baseline >= 0 && c.baseline <= 1), model)
+    assert.ok(p.auc > 0.7 && p.auc <= 1, `${model} AUC ${p.auc}`)
+    assert.ok(p.baselineAuc > 0.7, `baseline AUC ${p.baselineAuc}`)
+    assert.ok(Math.abs(p.auc - rust[model]) < 1e-9, `${model} AUC ${p.auc} vs ${rust[model]}`)
+    assert.ok(Math.abs(p.baselineAuc - rustBaseline) < 1e-9, `baseline AUC ${p.baselineAuc}`)
+    // The AUCs are those of the scores and labels returned.
+    const bought = p.customers.map((c) => c.purchased)
+    assert.ok(Math.abs(auc(p.customers.map((c) => c.probability), bought) - p.auc) < 1e-12)
+    assert.ok(Math.abs(auc(p.customers.map((c) => c.baseline), bought) - p.baselineAuc) < 1e-12)
+    // Trained on the features at 1997-05-17 (half the 272-day calibration period before its end).
+    assert.deepStrictEqual([p.calibrationEnd, p.trainingCutoff], ['1997-09-30', '1997-05-17'])
+    assert.equal(p.features.length, 9)
+    assert.equal(p.features[0], 'days_since_last')
+    assert.deepStrictEqual(Object.keys(p.customers[0]), ['customerId', 'probability', 'baseline', 'purchased'])
+    assert.equal(p.customers[0].customerId, 1)
+  }
+  // The calibration end as a Date or epoch milliseconds; the forest's seed and trees.
+  const again = await purchasePropensity(tx, { order: null, calibrationEnd: new Date(Date.UTC(1997, 8, 30)), horizonDays: 273 })
+  assert.ok(Math.abs(again.auc - rust.logistic) < 1e-9)
+  const a = await purchasePropensity(tx, { order: null, calibrationEnd: Date.UTC(1997, 8, 30), horizonDays: 273, model: 'random_forest', trees: 20, seed: 7 })
+  const b = await purchasePropensity(tx, { order: null, calibrationEnd: Date.UTC(1997, 8, 30), horizonDays: 273, model: 'random_forest', trees: 20, seed: 7 })
+  assert.deepStrictEqual(a, b)
+  assert.ok(a.auc > 0.7)
+  // Defaults: a 90-day window ending with the data.
+  const byDefault = await purchasePropensity(tx, { order: null })
+  assert.equal(byDefault.calibrationEnd, '1998-04-01') // 90 days before the last, 1998-06-30
+
+  for (const bad of [{ model: 'svm' }, { horizonDays: 0 }, { horizonDays: 2.5 }, { trees: 0 }, { calibrationEnd: 'soon' }, { calibrationEnd: '1997-01-02' }, { horizon: 90 }]) {
+    const err = await rejection(purchasePropensity(tx, { order: null, ...bad }))
+    assert.equal(err.code, 'invalid_argument', JSON.stringify(bad))
+  }
+  assert.equal((await rejection(purchasePropensity([], { order: null }))).code, 'invalid_data')
 })

@@ -81,17 +81,28 @@ import {
   type TransactionRow,
   cohorts,
   kpis,
+  purchasePropensity,
   rfm,
   rfmSegments,
+  segmentCustomers,
   summaryData,
   type AnalyticsError,
   type CohortRow,
+  type CustomerCluster,
   type CustomerId,
   type KpiRow,
   type Period,
+  type Propensity,
+  type PropensityModel,
+  type PropensityOptions,
+  type PropensityRow,
   type RfmRow,
   type RfmSegment,
+  type SegmentCluster,
+  type SegmentOptions,
   type SegmentRule,
+  type Segments,
+  type Silhouette,
   type SummaryRow,
   type TransactionColumnNames,
   type TransactionsInput,
@@ -451,6 +462,50 @@ async function analytics(manager: Manager): Promise<void> {
   void cell, who, share, group, aov, T, holdout, asDate, notAwaited
 }
 void analytics
+
+// K-means segments and purchase propensity: Promises of one object holding rows.
+async function segmentsAndPropensity(rows: TransactionsInput, clv: Float64Array): Promise<void> {
+  const options: SegmentOptions = { kRange: [2, 6], seed: 7, asOf: new Date('2024-06-01'), extra: { clv, orders: [1, 2] } }
+  const s: Segments = await segmentCustomers(rows, { customer: 'customerId', order: null, ...options })
+  const k: number = s.k
+  const sil: Silhouette = s.silhouettes[0]
+  const assigned: CustomerCluster = s.customers[0]
+  const who: CustomerId = assigned.customerId
+  const top: SegmentCluster = s.clusters[0]
+  const extraMean: number = top.extra['clv']
+  const segment: string = top.rfmSegment
+  await segmentCustomers(rows, { k: 4 })
+
+  const model: PropensityModel = 'random_forest'
+  const popts: PropensityOptions = { calibrationEnd: '2024-03-31', horizonDays: 90, trainingHorizonDays: 60, model, seed: 1, trees: 50 }
+  const p: Propensity = await purchasePropensity(rows, popts)
+  const auc: number | null = p.auc
+  const base: number | null = p.baselineAuc
+  const row: PropensityRow = p.customers[0]
+  const probability: number = row.probability
+  const bought: boolean = row.purchased
+  const cutoff: string = p.trainingCutoff
+  const features: string[] = p.features
+  await purchasePropensity(rows, { calibrationEnd: Date.now(), model: 'logistic' })
+
+  // @ts-expect-error: kRange is a pair
+  await segmentCustomers(rows, { kRange: 3 })
+
+  // @ts-expect-error: extra features are numbers
+  await segmentCustomers(rows, { extra: { clv: ['1'] } })
+
+  // @ts-expect-error: not a propensity model
+  await purchasePropensity(rows, { model: 'svm' })
+
+  // @ts-expect-error: a misspelt option
+  await purchasePropensity(rows, { horizon: 90 })
+
+  // @ts-expect-error: results are Promises
+  const notAwaited: Segments = segmentCustomers(rows)
+
+  void k, sil, who, extraMean, segment, auc, base, probability, bought, cutoff, features, notAwaited
+}
+void segmentsAndPropensity
 
 // Lifetime-value models: fit (a Promise) gives a fitted model; its predictions for each
 // customer are Promises of Float64Arrays, those for a new customer immediate.

@@ -1,5 +1,6 @@
 //! The customer analytics as Node sees them: `rfm`, `rfmSegments`, `summaryData`, `kpis`
-//! and `cohorts` over a transactions table.
+//! and `cohorts` over a transactions table (`segmentCustomers` and `purchasePropensity`,
+//! which read the table the same way, are in [`segments`](crate::segments)).
 //!
 //! Each function reads its options and the table on the JavaScript thread ([`Source::read`]),
 //! then, on one of the runtime's blocking threads ([`blocking`]), builds the `DataFrame`,
@@ -67,8 +68,9 @@ pub struct TransactionColumnNames {
 const ALL_COLUMNS: &[&str] = &[
     "customer", "order", "date", "amount", "items", "refunded", "by",
 ];
-/// The column names `rfm` and `rfmSegments` take.
-const ORDER_COLUMNS: &[&str] = &["customer", "order", "date", "amount"];
+/// The column names `rfm` and `rfmSegments` take (and `segmentCustomers` and
+/// `purchasePropensity`).
+pub(crate) const ORDER_COLUMNS: &[&str] = &["customer", "order", "date", "amount"];
 /// The column names `summaryData` and `cohorts` take: they count by day or period, so
 /// they read no order column.
 const CUSTOMER_COLUMNS: &[&str] = &["customer", "date", "amount"];
@@ -159,7 +161,7 @@ fn day(name: &'static str, value: Unknown<'_>) -> std::result::Result<Day, Error
 }
 
 /// An optional day: `None` for `null` or `undefined`.
-fn opt_day(
+pub(crate) fn opt_day(
     name: &'static str,
     value: Option<Unknown<'_>>,
 ) -> std::result::Result<Option<Day>, Error> {
@@ -174,7 +176,7 @@ fn opt_day(
 /// Reads the options object of an analytics function: the column names it takes
 /// (`columns`, from [`TransactionColumnNames`]) and its own options `T` (whose keys are
 /// `known`), refusing any other key. Without `"order"` in `columns`, no order column is read.
-fn split<T: FromNapiValue>(
+pub(crate) fn split<T: FromNapiValue>(
     env: &Env,
     value: Option<Object<'_>>,
     columns: &[&str],
@@ -205,6 +207,23 @@ where
     W: FnOnce(&Transactions, A) -> std::result::Result<DataFrame, Error> + Send + 'static,
     K: Fn(&str) -> String + Send + 'static,
 {
+    analyze_json(env, transactions, args, move |tx, own| {
+        rows_json(&work(tx, own)?, key)
+    })
+}
+
+/// [`analyze`] for a result that is not one table: `work` writes the JSON text the Promise
+/// resolves with (parsed by `JSON.parse`).
+pub(crate) fn analyze_json<'env, A, W>(
+    env: &'env Env,
+    transactions: Unknown<'_>,
+    args: std::result::Result<(Columns, A), Error>,
+    work: W,
+) -> Result<PromiseRaw<'env, JsonText>>
+where
+    A: Send + 'static,
+    W: FnOnce(&Transactions, A) -> std::result::Result<String, Error> + Send + 'static,
+{
     let read = args.and_then(|(columns, own)| {
         let source = Source::read(env, "transactions", transactions, &names(&columns))?;
         Ok((columns, source, own))
@@ -215,8 +234,7 @@ where
             let (columns, source, own) = read?;
             let frame = source.frame(&names(&columns), Some(&columns.date))?;
             let tx = Transactions::from_frame(&frame, &columns)?;
-            let result = work(&tx, own)?;
-            rows_json(&result, key)
+            work(&tx, own)
         },
         |_, text| Ok(JsonText(text)),
     )

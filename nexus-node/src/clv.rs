@@ -40,8 +40,12 @@ fn thrown<T>(env: &Env, result: std::result::Result<T, Error>) -> napi::Result<T
     result.map_err(|e| js_error(env, e.into_js()))
 }
 
-/// The columns `names` of the customers' data (rows or columns), as numbers.
-fn read_customers(source: Source, names: &[&str]) -> std::result::Result<Vec<Vec<f64>>, Error> {
+/// The columns `names` of the customers' data (rows or columns), as numbers (also the
+/// `extra` features of `segmentCustomers`).
+pub(crate) fn read_customers(
+    source: Source,
+    names: &[&str],
+) -> std::result::Result<Vec<Vec<f64>>, Error> {
     let frame = source.frame(names, None)?;
     names
         .iter()

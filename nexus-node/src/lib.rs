@@ -12,9 +12,10 @@
 //! The quality engine (`RuleSet`, `checkQuality`, `QualityReport`) is in [`quality`], the
 //! store registry with its sync, health and alerts (`Manager`, `SyncReport`) in [`manager`].
 //! The customer analytics (`rfm`, `summaryData`, `kpis`, `cohorts`) are in [`analytics`],
-//! reading the transactions given through [`frame`], and the lifetime-value models
-//! (`BetaGeo`, `ModifiedBetaGeo`, `ParetoNBD`, `GammaGamma`) in [`clv`]; their work runs off
-//! the event loop through [`promise::blocking`].
+//! reading the transactions given through [`frame`], the k-means segments and the purchase
+//! propensity (`segmentCustomers`, `purchasePropensity`) in [`segments`], and the
+//! lifetime-value models (`BetaGeo`, `ModifiedBetaGeo`, `ParetoNBD`, `GammaGamma`) in
+//! [`clv`]; their work runs off the event loop through [`promise::blocking`].
 
 mod analytics;
 mod clv;
@@ -24,11 +25,13 @@ mod frame;
 mod manager;
 mod promise;
 mod quality;
+mod segments;
 
 // Exported from the crate root like the `mapX` functions: napi registers functions only
 // outside `cfg(test)`, and a function reachable from nowhere else would be dead code there.
 pub use analytics::{cohorts, kpis, rfm, rfm_segments, summary_data};
 pub use quality::check_quality;
+pub use segments::{purchase_propensity, segment_customers};
 
 use std::collections::HashMap;
 use std::str::FromStr;
