@@ -22,7 +22,7 @@ use crate::run;
 
 /// A date argument (`as_of`, `observation_end`, `calibration_end`) as a day: `YYYY-MM-DD`,
 /// or a timestamp (RFC 3339, or without offset meaning UTC) whose UTC day is taken.
-fn day_arg(name: &'static str, text: Option<&str>) -> Result<Option<Day>, Error> {
+pub(crate) fn day_arg(name: &'static str, text: Option<&str>) -> Result<Option<Day>, Error> {
     let Some(text) = text else { return Ok(None) };
     let t = text.trim();
     let date = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")

@@ -25,7 +25,7 @@ use crate::run;
 type Floats = PyBackedBytes;
 
 /// The values of an array argument named `name`.
-fn floats(name: &str, bytes: &[u8]) -> Result<Vec<f64>, Error> {
+pub(crate) fn floats(name: &str, bytes: &[u8]) -> Result<Vec<f64>, Error> {
     if bytes.len() % 8 != 0 {
         return Err(Error::invalid_data(
             name,

@@ -12,8 +12,9 @@
 //! [`quality`], the manager (`_Manager`, `_Cancel`) in [`manager`], tables across the
 //! boundary (`_Table`, read and written through the Arrow PyCapsule interface) in
 //! [`arrow`], the customer analytics (`summary_data`, `rfm`, `kpis`, `cohorts`) in
-//! [`analytics`], and the lifetime-value models (`_PurchaseModel`, `_GammaGamma`) in
-//! [`clv`].
+//! [`analytics`], the lifetime-value models (`_PurchaseModel`, `_GammaGamma`) in [`clv`],
+//! and the k-means segments and purchase propensity (`segment_customers`,
+//! `purchase_propensity`) in [`segments`].
 
 mod analytics;
 mod arrow;
@@ -24,6 +25,7 @@ mod fake;
 mod manager;
 mod quality;
 mod runtime;
+mod segments;
 
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
@@ -174,6 +176,9 @@ mod _nexus {
 
     #[pymodule_export]
     use super::manager::{PyCancel, PyManager, sync_report_text};
+
+    #[pymodule_export]
+    use super::segments::{purchase_propensity, segment_customers};
 
     #[pymodule_export]
     use super::quality::{PyRuleSet, check_quality, report_from_json, report_html, rule_catalog};

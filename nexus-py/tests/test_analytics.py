@@ -784,3 +784,204 @@ def test_models_without_numpy_give_lists(monkeypatch: pytest.MonkeyPatch, bg: ne
     assert isinstance(out, list) and len(out) == 2357
     monkeypatch.undo()
     assert out == bg.expected_purchases(39, f, r, t).tolist()
+
+
+# --- Segments and purchase propensity ----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_kmeans_segments_on_cdnow_are_deterministic(kind: str) -> None:
+    table = cdnow_table(kind)
+    a = nexus.segment_customers(table, order=None, k_range=(2, 5))
+    b = nexus.segment_customers(table, order=None, k_range=(2, 5))
+    assert isinstance(a, nexus.CustomerSegments)
+    assert type(a.customers) is TYPES[kind] and type(a.clusters) is TYPES[kind]
+    assert (a.k, a.silhouettes) == (b.k, b.silhouettes)
+    assert columns_of(a.customers) == columns_of(b.customers)
+    assert columns_of(a.clusters) == columns_of(b.clusters)
+    assert [k for k, _ in a.silhouettes] == [2, 3, 4, 5]
+    assert dict(a.silhouettes)[a.k] == max(s for _, s in a.silhouettes)
+    c = columns_of(a.clusters)
+    assert list(c) == [
+        "cluster",
+        "size",
+        "recency",
+        "frequency",
+        "monetary",
+        "revenue_share",
+        "rfm_segment",
+    ]
+    assert c["cluster"] == list(range(a.k))
+    assert sum(c["size"]) == 2357
+    assert c["revenue_share"] == sorted(c["revenue_share"], reverse=True)
+    assert math.isclose(sum(c["revenue_share"]), 1.0, rel_tol=1e-9)
+    assert c["frequency"][0] > c["frequency"][-1]
+    customers = columns_of(a.customers)
+    assert list(customers) == ["customer_id", "cluster"]
+    assert customers["customer_id"] == sorted(set(cdnow()[0]))
+    assert [customers["cluster"].count(i) for i in range(a.k)] == c["size"]
+    assert repr(a).startswith(f"CustomerSegments(k={a.k}, silhouettes=[(2, ")
+    with pytest.raises(AttributeError):
+        a.k = 2  # type: ignore[misc]
+
+
+def test_kmeans_segments_with_k_seed_and_extra() -> None:
+    table = cdnow_table("polars")
+    fixed = nexus.segment_customers(table, order=None, k=3)
+    assert (fixed.k, fixed.silhouettes, fixed.clusters.height) == (3, [], 3)
+    assert set(fixed.customers["cluster"].to_list()) == {0, 1, 2}
+    other = nexus.segment_customers(table, order=None, k=3, seed=7)
+    assert other.clusters["size"].sum() == 2357
+    # An extra feature per customer, in the order of the sorted customers.
+    summary = nexus.summary_data(table)
+    bg = nexus.BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
+    alive = bg.probability_alive(summary["frequency"], summary["recency"], summary["T"])
+    with_extra = nexus.segment_customers(table, order=None, k=4, extra={"p_alive": alive})
+    c = with_extra.clusters
+    assert c.columns[:6] == ["cluster", "size", "recency", "frequency", "monetary", "p_alive"]
+    by_cluster = (
+        with_extra.customers.with_columns(p_alive=pl.Series(alive))
+        .group_by("cluster")
+        .agg(pl.col("p_alive").mean())
+        .sort("cluster")
+    )
+    assert np.allclose(c["p_alive"].to_numpy(), by_cluster["p_alive"].to_numpy(), rtol=1e-12)
+    # Lists and Series do as well as numpy arrays.
+    again = nexus.segment_customers(table, order=None, k=4, extra={"p_alive": pl.Series(alive)})
+    assert again.customers.equals(with_extra.customers)
+    assert nexus.segment_customers(table, order=None, k=4, extra={}).clusters.width == 7
+
+
+def test_segment_errors() -> None:
+    table = cdnow_table("polars")
+    for bad in ((1, 3), (5, 3), (0, 0), (-1, 4), 3, (2, 3.5), ("2", "4")):
+        with pytest.raises(nexus.InvalidArgumentError) as err:
+            nexus.segment_customers(table, order=None, k_range=bad)  # type: ignore[arg-type]
+        assert err.value.code == "invalid_argument"
+        assert "`k_range`" in str(err.value), str(err.value)
+    for kwargs, name in (
+        ({"k": 0}, "k"),
+        ({"k": -2}, "k"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**64}, "seed"),
+        ({"as_of": "1997-02-01"}, "as_of"),
+        ({"as_of": "soon"}, "as_of"),
+        ({"extra": {"size": [0.0] * 2357}}, "extra"),
+    ):
+        with pytest.raises(nexus.InvalidArgumentError) as err:
+            nexus.segment_customers(table, order=None, **kwargs)
+        assert err.value.code == "invalid_argument"
+        assert f"`{name}`" in str(err.value), str(err.value)
+    err_data = raises_invalid_data(
+        lambda: nexus.segment_customers(table, order=None, extra={"clv": [1.0, 2.0]})
+    )
+    assert err_data.column == "clv"
+    assert "2 values for 2357 customers" in str(err_data)
+    err_data = raises_invalid_data(
+        lambda: nexus.segment_customers(table, order=None, extra={"clv": [float("nan")] * 2357})
+    )
+    assert (err_data.column, err_data.row) == ("clv", 0)
+    with pytest.raises(TypeError, match="mapping"):
+        nexus.segment_customers(table, order=None, extra=[1.0, 2.0])  # type: ignore[arg-type]
+    with pytest.raises(nexus.FitError) as fit:
+        nexus.segment_customers(pl.DataFrame(RFM_TABLE), k=10)
+    assert fit.value.code == "fit_failed" and fit.value.model == "k-means"
+    err_data = raises_invalid_data(lambda: nexus.segment_customers(table, amount="usd"))
+    assert err_data.column == "usd"
+
+
+# The Rust run (nexus-core, `purchase_propensity` on CDNOW with these options) to full
+# precision: the logistic and random-forest AUCs, and the BG/NBD baseline's.
+PROPENSITY_AUC = {"logistic": 0.77725126973640513, "random_forest": 0.75743971155224188}
+BASELINE_AUC = 0.75691975755287799
+
+
+@pytest.mark.parametrize("model", ["logistic", "random_forest"])
+def test_purchase_propensity_on_cdnow(model: Any) -> None:
+    p = nexus.purchase_propensity(
+        cdnow_table("polars"),
+        order=None,
+        calibration_end=date(1997, 9, 30),
+        horizon_days=273,
+        model=model,
+    )
+    assert isinstance(p, nexus.PurchasePropensity)
+    assert p.model == model
+    assert abs(p.auc - PROPENSITY_AUC[model]) < 1e-9, p.auc
+    assert abs(p.baseline_auc - BASELINE_AUC) < 1e-9, p.baseline_auc
+    assert round(p.auc, 4) == {"logistic": 0.7773, "random_forest": 0.7574}[model]
+    assert round(p.baseline_auc, 4) == 0.7569
+    assert p.calibration_end == date(1997, 9, 30)
+    # The training window is half the 272 days from the first purchase (1997-01-01) to the
+    # calibration end: features at 1997-05-17, labels from the 136 days after.
+    assert p.training_cutoff == date(1997, 9, 30) - timedelta(days=136) == date(1997, 5, 17)
+    assert p.features[:3] == ["days_since_last", "tenure_days", "orders"]
+    assert len(p.features) == 9
+    s = p.scores
+    assert s.columns == ["customer_id", "probability", "baseline", "purchased"]
+    assert s.height == 2357
+    assert s["customer_id"].to_list() == sorted(set(cdnow()[0]))
+    assert s["probability"].is_between(0.0, 1.0).all()
+    assert s["baseline"].is_between(0.0, 1.0).all()
+    assert s["purchased"].dtype == pl.Boolean
+    # Customers who did buy in the window were scored higher, on the whole.
+    bought = s.filter(pl.col("purchased"))["probability"].mean()
+    did_not = s.filter(~pl.col("purchased"))["probability"].mean()
+    assert isinstance(bought, float) and isinstance(did_not, float) and bought > did_not
+    assert repr(p).startswith(f"PurchasePropensity(auc={p.auc!r}, baseline_auc=")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "pyarrow"])
+def test_purchase_propensity_tables_of_every_kind(kind: str) -> None:
+    table = cdnow_table(kind)
+    p = nexus.purchase_propensity(table, order=None, calibration_end="1997-09-30", horizon_days=273)
+    assert type(p.scores) is TYPES[kind]
+    c = columns_of(p.scores)
+    assert len(c["customer_id"]) == 2357
+    assert all(0.0 <= v <= 1.0 for v in c["probability"])
+    assert abs(p.auc - PROPENSITY_AUC["logistic"]) < 1e-9
+
+
+def test_purchase_propensity_defaults_and_options() -> None:
+    table = cdnow_table("polars")
+    # Default: the window is the last 90 days of the data (1998-06-30).
+    p = nexus.purchase_propensity(table, order=None)
+    assert p.calibration_end == date(1998, 6, 30) - timedelta(days=90)
+    assert p.training_cutoff == p.calibration_end - timedelta(days=90)
+    assert 0.5 < p.auc <= 1.0
+    forest: Dict[str, Any] = {"model": "random_forest", "trees": 10, "seed": 1}
+    q = nexus.purchase_propensity(
+        table, order=None, horizon_days=60, training_horizon_days=30, **forest
+    )
+    assert q.model == "random_forest"
+    assert q.training_cutoff == q.calibration_end - timedelta(days=30)
+    again = nexus.purchase_propensity(
+        table, order=None, horizon_days=60, training_horizon_days=30, **forest
+    )
+    assert again.auc == q.auc
+    assert again.scores.equals(q.scores)
+
+
+def test_purchase_propensity_errors() -> None:
+    table = cdnow_table("polars")
+    for kwargs, name in (
+        ({"model": "svm"}, "model"),
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"horizon_days": -5}, "horizon_days"),
+        ({"training_horizon_days": 0}, "training_horizon_days"),
+        ({"trees": 0}, "trees"),
+        ({"trees": 70000}, "trees"),
+        ({"seed": -1}, "seed"),
+        ({"calibration_end": "1997-01-02"}, "calibration_end"),
+        ({"calibration_end": "30/09/1997"}, "calibration_end"),
+        ({"calibration_end": "1997-09-30", "training_horizon_days": 400}, "calibration_end"),
+    ):
+        with pytest.raises(nexus.InvalidArgumentError) as err:
+            nexus.purchase_propensity(table, order=None, **kwargs)
+        assert err.value.code == "invalid_argument"
+        assert f"`{name}`" in str(err.value), str(err.value)
+    empty = pl.DataFrame(RFM_TABLE).head(0)
+    err_data = raises_invalid_data(lambda: nexus.purchase_propensity(empty))
+    assert "no transactions" in str(err_data)
+    with pytest.raises(TypeError, match="calibration_end"):
+        nexus.purchase_propensity(table, calibration_end=19970930)  # type: ignore[arg-type]

@@ -69,6 +69,15 @@ alive and customer lifetime value::
     gg = nexus.GammaGamma().fit(summary["frequency"], summary["monetary_value"])
     clv = gg.clv(bg, summary["frequency"], summary["recency"], summary["T"],
                  summary["monetary_value"], months=12, unit="weeks")
+
+:func:`segment_customers` clusters the customers by k-means on their RFM values (and any
+extra feature, such as that CLV), and :func:`purchase_propensity` scores each customer's
+probability of buying in the coming days, validated against the BG/NBD baseline::
+
+    seg = nexus.segment_customers(sales)                   # seg.k, seg.clusters, seg.customers
+    p = nexus.purchase_propensity(sales, horizon_days=90, model="random_forest")
+    print(p.auc, p.baseline_auc)
+    p.scores                                               # probability of each customer
 """
 
 from __future__ import annotations
@@ -154,6 +163,12 @@ from ._manager import (
 )
 from ._quality import QualityReport, RuleSet, check_quality
 from ._result import MappingResult, Record
+from ._segments import (
+    CustomerSegments,
+    PurchasePropensity,
+    purchase_propensity,
+    segment_customers,
+)
 
 __all__ = [
     "Alert",
@@ -168,6 +183,7 @@ __all__ = [
     "Connector",
     "CrossStoreCustomer",
     "CursorStuckError",
+    "CustomerSegments",
     "DataError",
     "DatabaseError",
     "DateLike",
@@ -197,6 +213,7 @@ __all__ = [
     "Platform",
     "PlatformError",
     "Progress",
+    "PurchasePropensity",
     "QualityReport",
     "QualitySummary",
     "Quarantined",
@@ -233,8 +250,10 @@ __all__ = [
     "map_refunds",
     "map_transactions",
     "map_variants",
+    "purchase_propensity",
     "rfm",
     "rfm_segments",
+    "segment_customers",
     "summary_data",
     "verify_webhook",
 ]
@@ -253,6 +272,7 @@ for _cls in (
     Connector,
     CrossStoreCustomer,
     CursorStuckError,
+    CustomerSegments,
     DataError,
     DatabaseError,
     EntityReport,
@@ -279,6 +299,7 @@ for _cls in (
     ParetoNBD,
     PlatformError,
     Progress,
+    PurchasePropensity,
     QualityReport,
     QualitySummary,
     Quarantined,

@@ -23,11 +23,13 @@ __all__ = [
     "json_schema",
     "kpis",
     "map_json",
+    "purchase_propensity",
     "report_from_json",
     "report_html",
     "rfm",
     "rfm_segments",
     "rule_catalog",
+    "segment_customers",
     "summary_data",
     "sync_report_text",
     "verify_webhook",
@@ -416,6 +418,41 @@ def cohorts(
     transactions: _Table, *, period: str, customer: str, date: str, amount: str
 ) -> _Table:
     """Cohort retention in long form."""
+
+# --- Segments and propensity (wrapped by nexus.segment_customers and
+# nexus.purchase_propensity); extra features as little-endian float64 bytes ---
+
+def segment_customers(
+    transactions: _Table,
+    *,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    k: int | None,
+    k_range: tuple[int, int],
+    seed: int,
+    extra: list[tuple[str, bytes]],
+    as_of: str | None = None,
+) -> tuple[int, list[tuple[int, float]], _Table, _Table]:
+    """k-means segments: ``(k, silhouettes, customers, clusters)``."""
+
+def purchase_propensity(
+    transactions: _Table,
+    *,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    horizon_days: int,
+    model: str,
+    seed: int,
+    trees: int,
+    calibration_end: str | None = None,
+    training_horizon_days: int | None = None,
+) -> tuple[float, float, str, list[str], int, int, _Table]:
+    """A validated propensity model: ``(auc, baseline_auc, model, features,
+    calibration_end, training_cutoff, scores)``, the days as days since 1970-01-01."""
 
 # --- Lifetime value (wrapped by nexus.BetaGeo, nexus.ModifiedBetaGeo, nexus.ParetoNBD,
 # nexus.GammaGamma and their fitted types); arrays as little-endian float64 bytes ---
