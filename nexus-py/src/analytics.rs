@@ -210,6 +210,45 @@ pub(crate) fn rfm_segments(
     )
 }
 
+/// RFM and the BTYD summary of every customer in one table, the rows read once.
+#[pyfunction]
+#[pyo3(signature = (transactions, *, customer, order, date, amount, as_of=None, segments, observation_end=None, calibration_end=None, unit="days"))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn customer_table(
+    py: Python<'_>,
+    transactions: PyRef<'_, PyTable>,
+    customer: &str,
+    order: Option<&str>,
+    date: &str,
+    amount: &str,
+    as_of: Option<&str>,
+    segments: Segments,
+    observation_end: Option<&str>,
+    calibration_end: Option<&str>,
+    unit: &str,
+) -> PyResult<PyTable> {
+    let frame = &transactions.frame;
+    run(py, || {
+        let columns = Columns::new()
+            .customer(customer)
+            .order(order)
+            .date(date)
+            .amount(amount);
+        let rfm_options = RfmOptions {
+            as_of: day_arg("as_of", as_of)?,
+            segments: segments.map()?,
+        };
+        let summary_options = SummaryOptions {
+            observation_end: day_arg("observation_end", observation_end)?,
+            calibration_end: day_arg("calibration_end", calibration_end)?,
+            unit: Unit::parse(unit)?,
+        };
+        let tx = Transactions::from_frame(frame, &columns)?;
+        rfm::customer_table(&tx, &rfm_options, &summary_options)
+    })
+    .map(PyTable::new)
+}
+
 /// Revenue, orders, customers, order value, new and returning customers, ... by period.
 #[pyfunction]
 #[pyo3(signature = (transactions, *, period, by, customer, order, date, amount, items, refunded))]

@@ -160,7 +160,7 @@ mod _nexus {
     use super::{json_schema, map_json, verify_webhook};
 
     #[pymodule_export]
-    use super::analytics::{cohorts, kpis, rfm_scores, rfm_segments, summary_data};
+    use super::analytics::{cohorts, customer_table, kpis, rfm_scores, rfm_segments, summary_data};
 
     #[pymodule_export]
     use super::arrow::PyTable;

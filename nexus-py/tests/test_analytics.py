@@ -425,6 +425,23 @@ def test_rfm_on_cdnow() -> None:
     assert math.isclose(s["revenue"].sum(), sum(amount), rel_tol=1e-9)
 
 
+def test_customer_table_joins_rfm_and_the_summary() -> None:
+    customer, day, amount = cdnow()
+    table = pl.DataFrame({"customer_id": customer, "date": day, "amount": amount})
+    both = nexus.customer_table(
+        table, order=None, calibration_end="1997-09-30", observation_end="1998-06-30", unit="weeks"
+    )
+    rfm = nexus.rfm(table, order=None)
+    summary = nexus.summary_data(
+        table, calibration_end="1997-09-30", observation_end="1998-06-30", unit="weeks"
+    )
+    assert both.height == rfm.height == 2357
+    assert both["segment"].to_list() == rfm["segment"].to_list()
+    assert both["btyd_frequency"].to_list() == summary["frequency"].to_list()
+    assert both["T"].to_list() == summary["T"].to_list()
+    assert both["frequency_holdout"].to_list() == summary["frequency_holdout"].to_list()
+
+
 # --- KPIs and cohorts --------------------------------------------------------------------
 
 

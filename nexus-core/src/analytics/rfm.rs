@@ -711,6 +711,66 @@ pub(crate) fn rfm_grouped(tx: &Transactions, options: &RfmOptions) -> Result<Rfm
     })
 }
 
+/// RFM and the BTYD summary of every customer in one table, from one pass over the rows:
+/// the columns of [`Rfm::to_frame`], then the summary's as `btyd_frequency`,
+/// `btyd_recency`, `T` and `monetary_value` (and the hold-out ones). Customers without a
+/// purchase by the end of the (calibration) period have nulls there.
+pub fn customer_table(
+    tx: &Transactions,
+    rfm_options: &RfmOptions,
+    summary_options: &SummaryOptions,
+) -> Result<DataFrame> {
+    let scores = rfm_grouped(tx, rfm_options)?;
+    let summary = summarize(tx, summary_options)?;
+    let mut table = scores.to_frame(&tx.columns.customer)?;
+    // Both are in the sorted customer order; the summary may leave customers out.
+    let mut at = vec![None; scores.len()];
+    let mut k = 0;
+    for (i, slot) in at.iter_mut().enumerate() {
+        if k < summary.len() && same_customer(&scores.customers, i, &summary.customers, k) {
+            *slot = Some(k);
+            k += 1;
+        }
+    }
+    let spread = |name: &str, v: &[f64]| {
+        Column::new(
+            name.into(),
+            at.iter()
+                .map(|k| k.map(|k| v[k]))
+                .collect::<Vec<Option<f64>>>(),
+        )
+    };
+    let mut extra = vec![
+        spread("btyd_frequency", &summary.frequency),
+        spread("btyd_recency", &summary.recency),
+        spread("T", &summary.t),
+        spread("monetary_value", &summary.monetary_value),
+    ];
+    if let Some(h) = &summary.holdout {
+        extra.push(spread("frequency_holdout", &h.frequency));
+        extra.push(spread("monetary_value_holdout", &h.monetary_value));
+        extra.push(spread(
+            "duration_holdout",
+            &vec![h.duration; h.frequency.len()],
+        ));
+    }
+    for c in extra {
+        table
+            .with_column(c)
+            .map_err(|e| Error::invalid_data("", None, e.to_string()))?;
+    }
+    Ok(table)
+}
+
+fn same_customer(a: &super::CustomerKey, i: usize, b: &super::CustomerKey, k: usize) -> bool {
+    use super::CustomerKey;
+    match (a, b) {
+        (CustomerKey::Int(a), CustomerKey::Int(b)) => a[i] == b[k],
+        (CustomerKey::Text(a), CustomerKey::Text(b)) => a[i] == b[k],
+        _ => false,
+    }
+}
+
 /// Quintile bins 1..5 of `x` as `pandas.qcut(x, 5, labels=[1, 2, 3, 4, 5])`; with `rank`,
 /// of `x.rank(method="first")`. Falls back to ranks when quintile edges coincide.
 pub(crate) fn quintile_scores(x: &[f64], rank: bool) -> Vec<u8> {
@@ -881,6 +941,35 @@ mod tests {
         assert_eq!(hib.customers, 2);
         assert!((hib.revenue_share - 12.0 / 252.0).abs() < 1e-12);
         assert_eq!(hib.recency, 26.5);
+    }
+
+    #[test]
+    fn one_table_with_rfm_and_the_summary() {
+        let options = SummaryOptions {
+            calibration_end: Some(day_of(
+                chrono::NaiveDate::from_ymd_opt(2024, 1, 10).unwrap(),
+            )),
+            ..Default::default()
+        };
+        let t = customer_table(&table(), &RfmOptions::default(), &options).unwrap();
+        assert_eq!(t.height(), 7);
+        let f = t.column("btyd_frequency").unwrap().f64().unwrap();
+        // Customers 4 and 7 first bought after the calibration end: nulls.
+        let got: Vec<Option<f64>> = f.iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(1.0),
+                Some(0.0),
+                Some(0.0),
+                None,
+                Some(1.0),
+                Some(0.0),
+                None
+            ]
+        );
+        assert_eq!(t.column("segment").unwrap().len(), 7);
+        assert!(t.column("frequency_holdout").is_ok());
     }
 
     #[test]

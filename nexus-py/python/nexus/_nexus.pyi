@@ -34,6 +34,7 @@ __all__ = [
     "sync_report_text",
     "verify_webhook",
     "__version__",
+    "customer_table",
 ]
 
 __version__: str
@@ -387,6 +388,21 @@ def rfm(
     segments: str | list[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]],
 ) -> _Table:
     """RFM values, scores and segments of every customer."""
+
+def customer_table(
+    transactions: _Table,
+    *,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    as_of: str | None = None,
+    segments: str | list[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]],
+    observation_end: str | None = None,
+    calibration_end: str | None = None,
+    unit: str = "days",
+) -> _Table:
+    """RFM and the BTYD summary of every customer in one table."""
 
 def rfm_segments(
     transactions: _Table,
