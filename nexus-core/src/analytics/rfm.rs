@@ -914,7 +914,7 @@ mod tests {
         assert_eq!(r.recency, vec![27, 22, 12, 2, 1, 31, 7]);
         assert_eq!(r.frequency, vec![3, 1, 2, 1, 4, 1, 1]);
         // The expected scores and segments are what the pandas recipe gives on this table
-        // (pandas 2.2: qcut of recency with labels 5..1, of frequency.rank("first"), of
+        // (pandas 3.1: qcut of recency with labels 5..1, of frequency.rank("first"), of
         // monetary, and the R-F grid applied with Series.replace(regex=True)).
         // qcut(recency) edges 1, 3, 9, 18, 26, 31.
         assert_eq!(r.r_score, vec![1, 2, 3, 5, 5, 1, 4]);
