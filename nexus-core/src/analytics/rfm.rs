@@ -290,7 +290,8 @@ pub(crate) fn summarize(tx: &Transactions, options: &SummaryOptions) -> Result<S
     })
 }
 
-fn subset(keys: &super::CustomerKey, idx: &[u32]) -> super::CustomerKey {
+/// The customers at `idx` (all of them, cloned, when `idx` covers every customer).
+pub(crate) fn subset(keys: &super::CustomerKey, idx: &[u32]) -> super::CustomerKey {
     use super::CustomerKey;
     if idx.len() == keys.len() {
         return keys.clone();

@@ -730,12 +730,7 @@ pub fn purchase_propensity(tx: &Transactions, options: &PropensityOptions) -> Re
     let baseline_auc = roc_auc(&baseline, &test_labels);
     let auc = roc_auc(&probability, &test_labels);
     let idx: Vec<u32> = who.iter().map(|&c| c as u32).collect();
-    let customers = match &tx.keys {
-        CustomerKey::Int(v) => CustomerKey::Int(idx.iter().map(|&i| v[i as usize]).collect()),
-        CustomerKey::Text(v) => {
-            CustomerKey::Text(idx.iter().map(|&i| v[i as usize].clone()).collect())
-        }
-    };
+    let customers = super::rfm::subset(&tx.keys, &idx);
     Ok(Propensity {
         customers,
         probability,
