@@ -13,11 +13,16 @@
 //! - [`segments`]: k-means segments on RFM features, and a purchase-propensity model
 //!   validated against the BG/NBD baseline;
 //! - [`kpi`]: revenue, orders, customers, order value, new and returning customers by
-//!   period, and cohort retention.
+//!   period, and cohort retention;
+//! - [`forecast`]: ETS with automatic selection, MSTL, Croston/SBA/TSB, accuracy measures,
+//!   cross-validation and batch forecasts.
 
 pub mod clv;
+pub mod forecast;
 pub mod kpi;
+pub mod products;
 pub mod rfm;
+pub mod sales;
 pub mod segments;
 mod transactions;
 

@@ -389,7 +389,7 @@ pub fn transactions_frame(rows: &[crate::store::TransactionRow]) -> Result<DataF
     .map_err(|e| Error::invalid_data("", None, e.to_string()))
 }
 
-fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Series> {
+pub(crate) fn column<'a>(frame: &'a DataFrame, name: &str) -> Result<&'a Series> {
     match frame.column(name) {
         Ok(c) => Ok(c.as_materialized_series()),
         Err(_) => {
@@ -420,7 +420,7 @@ fn type_error(name: &str, series: &Series, wanted: &str) -> Error {
     )
 }
 
-fn customer_codes(name: &str, series: &Series) -> Result<(CustomerKey, Vec<u32>)> {
+pub(crate) fn customer_codes(name: &str, series: &Series) -> Result<(CustomerKey, Vec<u32>)> {
     if series.null_count() > 0 {
         return Err(null_error(name, series));
     }
@@ -570,7 +570,7 @@ fn order_digests(name: &str, series: &Series) -> Result<Vec<u64>> {
         .collect())
 }
 
-fn read_days(name: &str, series: &Series) -> Result<Vec<i32>> {
+pub(crate) fn read_days(name: &str, series: &Series) -> Result<Vec<i32>> {
     if series.null_count() > 0 {
         return Err(null_error(name, series));
     }

@@ -5,6 +5,7 @@ mod common;
 mod crash;
 mod fakes;
 mod fixtures;
+mod forecast;
 mod health;
 mod magento;
 mod malformed;
