@@ -67,6 +67,7 @@ rm -rf "$wheels"
 "$venv/bin/python" nexus-py/examples/quality_report.py "$CARGO_TARGET_DIR/py-quality-report.html" > /dev/null
 "$venv/bin/python" nexus-py/examples/sync_stores.py "$CARGO_TARGET_DIR/py-sync-quality.html" > /dev/null
 "$venv/bin/python" nexus-py/examples/customer_analytics.py > /dev/null
+"$venv/bin/python" nexus-py/examples/forecast_sales.py > /dev/null
 
 step "Python type checks (mypy strict, stubtest)"
 (cd nexus-py && "$venv/bin/mypy" python/nexus tests examples \

@@ -13,8 +13,10 @@
 //! boundary (`_Table`, read and written through the Arrow PyCapsule interface) in
 //! [`arrow`], the customer analytics (`summary_data`, `rfm`, `kpis`, `cohorts`) in
 //! [`analytics`], the lifetime-value models (`_PurchaseModel`, `_GammaGamma`) in [`clv`],
-//! and the k-means segments and purchase propensity (`segment_customers`,
-//! `purchase_propensity`) in [`segments`].
+//! the k-means segments and purchase propensity (`segment_customers`,
+//! `purchase_propensity`) in [`segments`], and forecasting (`_FittedEts`, `cross_validate`,
+//! `forecast_many`, `forecast_sales`, `product_performance`, `intermittent_forecast`) in
+//! [`forecast`].
 
 mod analytics;
 mod arrow;
@@ -22,6 +24,7 @@ mod clv;
 mod connectors;
 mod errors;
 mod fake;
+mod forecast;
 mod manager;
 mod quality;
 mod runtime;
@@ -173,6 +176,12 @@ mod _nexus {
 
     #[pymodule_export]
     use super::fake::PyFakeStore;
+
+    #[pymodule_export]
+    use super::forecast::{
+        PyFittedEts, cross_validate, forecast_many, forecast_sales, intermittent_forecast,
+        product_performance,
+    };
 
     #[pymodule_export]
     use super::manager::{PyCancel, PyManager, sync_report_text};

@@ -29,7 +29,12 @@ use crate::clv::floats;
 use crate::run;
 
 /// A whole-number option from `min` to `max`, as a `T`.
-fn whole<T: TryFrom<u64>>(name: &'static str, value: i128, min: u64, max: u64) -> Result<T, Error> {
+pub(crate) fn whole<T: TryFrom<u64>>(
+    name: &'static str,
+    value: i128,
+    min: u64,
+    max: u64,
+) -> Result<T, Error> {
     let out_of_range = || Error::InvalidArgument {
         name,
         message: format!("{value} is not a whole number from {min} to {max}"),

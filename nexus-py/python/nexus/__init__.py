@@ -78,6 +78,20 @@ probability of buying in the coming days, validated against the BG/NBD baseline:
     p = nexus.purchase_propensity(sales, horizon_days=90, model="random_forest")
     print(p.auc, p.baseline_auc)
     p.scores                                               # probability of each customer
+
+Forecasting: :class:`AutoETS` picks and fits the best exponential-smoothing model of a
+series (as R's ``forecast::ets`` and statsforecast's ``AutoETS``), :class:`ETS` fits a
+given one, :func:`cross_validate` scores AutoETS by rolling origin, :func:`forecast_many`
+forecasts every series of a long table in parallel, :func:`forecast_sales` forecasts the
+transactions' revenue, orders or units per period, :func:`product_performance` ranks
+products (ABC, XYZ, trends, dead stock) with a demand forecast each, and :func:`croston`
+forecasts intermittent demand::
+
+    fit = nexus.AutoETS(season_length=12).fit(monthly_revenue)
+    print(fit.model, fit.aicc)                             # ETS(M,A,M) ...
+    fit.predict(12, level=(80, 95))                        # mean, lo-80, hi-80, lo-95, hi-95
+    nexus.forecast_sales(sales, freq="month", h=6, by="store")
+    nexus.forecast_many(df, h=12)                          # unique_id, ds, y in, AutoETS out
 """
 
 from __future__ import annotations
@@ -144,6 +158,22 @@ from ._errors import (
     UnknownPlatformError,
     UnsupportedError,
 )
+from ._forecast import (
+    ETS,
+    Accuracy,
+    AutoETS,
+    CrossValidation,
+    CVWindow,
+    DemandProfile,
+    FittedETS,
+    IntermittentForecast,
+    ProductPerformance,
+    croston,
+    cross_validate,
+    forecast_many,
+    forecast_sales,
+    product_performance,
+)
 from ._manager import (
     Alert,
     Cancel,
@@ -172,10 +202,13 @@ from ._segments import (
 )
 
 __all__ = [
+    "Accuracy",
     "Alert",
     "ArrayLike",
     "AuthError",
+    "AutoETS",
     "BetaGeo",
+    "CVWindow",
     "Cancel",
     "Capabilities",
     "CheckResult",
@@ -183,20 +216,25 @@ __all__ = [
     "ConfigError",
     "Connector",
     "CrossStoreCustomer",
+    "CrossValidation",
     "CursorStuckError",
     "CustomerSegments",
     "DataError",
     "DatabaseError",
     "DateLike",
+    "DemandProfile",
+    "ETS",
     "EntityReport",
     "ErrorInfo",
     "FitError",
     "FittedBetaGeo",
+    "FittedETS",
     "FittedGammaGamma",
     "FittedModifiedBetaGeo",
     "FittedParetoNBD",
     "GammaGamma",
     "HealthReport",
+    "IntermittentForecast",
     "InvalidArgumentError",
     "InvalidDataError",
     "InvalidPageError",
@@ -213,6 +251,7 @@ __all__ = [
     "Payload",
     "Platform",
     "PlatformError",
+    "ProductPerformance",
     "Progress",
     "PurchasePropensity",
     "QualityReport",
@@ -243,7 +282,11 @@ __all__ = [
     "__version__",
     "check_quality",
     "cohorts",
+    "cross_validate",
+    "croston",
     "customer_table",
+    "forecast_many",
+    "forecast_sales",
     "json_schema",
     "kpis",
     "map_customers",
@@ -252,6 +295,7 @@ __all__ = [
     "map_refunds",
     "map_transactions",
     "map_variants",
+    "product_performance",
     "purchase_propensity",
     "rfm",
     "rfm_segments",
@@ -263,9 +307,12 @@ __all__ = [
 # Show the public classes as `nexus.X` in tracebacks and reprs (and pickle them under that
 # name), wherever they are defined.
 for _cls in (
+    Accuracy,
     Alert,
     AuthError,
+    AutoETS,
     BetaGeo,
+    CVWindow,
     Cancel,
     Capabilities,
     CheckResult,
@@ -273,19 +320,24 @@ for _cls in (
     ConfigError,
     Connector,
     CrossStoreCustomer,
+    CrossValidation,
     CursorStuckError,
     CustomerSegments,
     DataError,
     DatabaseError,
+    DemandProfile,
+    ETS,
     EntityReport,
     ErrorInfo,
     FitError,
     FittedBetaGeo,
+    FittedETS,
     FittedGammaGamma,
     FittedModifiedBetaGeo,
     FittedParetoNBD,
     GammaGamma,
     HealthReport,
+    IntermittentForecast,
     InvalidArgumentError,
     InvalidDataError,
     InvalidPageError,
@@ -300,6 +352,7 @@ for _cls in (
     Page,
     ParetoNBD,
     PlatformError,
+    ProductPerformance,
     Progress,
     PurchasePropensity,
     QualityReport,

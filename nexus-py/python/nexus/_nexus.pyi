@@ -12,6 +12,7 @@ __all__ = [
     "_Cancel",
     "_Connector",
     "_FakeStore",
+    "_FittedEts",
     "_GammaGamma",
     "_Manager",
     "_PageIter",
@@ -20,9 +21,14 @@ __all__ = [
     "_Table",
     "check_quality",
     "cohorts",
+    "cross_validate",
+    "forecast_many",
+    "forecast_sales",
+    "intermittent_forecast",
     "json_schema",
     "kpis",
     "map_json",
+    "product_performance",
     "purchase_propensity",
     "report_from_json",
     "report_html",
@@ -559,3 +565,160 @@ class _GammaGamma:
         unit: str,
     ) -> bytearray:
         """Customer lifetime value of each customer."""
+
+# --- Forecasting (wrapped by nexus.AutoETS, nexus.ETS, nexus.FittedETS,
+# nexus.cross_validate, nexus.forecast_many, nexus.forecast_sales,
+# nexus.product_performance and nexus.croston); series as little-endian float64 bytes ---
+
+@final
+class _FittedEts:
+    """A fitted ETS model (private)."""
+
+    @staticmethod
+    def auto(
+        y: bytes,
+        *,
+        season_length: int | None = None,
+        models: list[str] | None = None,
+        damped: bool | None = None,
+        ic: str = "aicc",
+    ) -> _FittedEts:
+        """Selects and fits the best ETS model by an information criterion."""
+    @staticmethod
+    def fixed(y: bytes, *, model: str, season_length: int) -> _FittedEts:
+        """Fits one model given by its code."""
+    @property
+    def model(self) -> str:
+        """The model's printed name (``"ETS(M,Ad,M)"``)."""
+    @property
+    def code(self) -> str:
+        """The model's compact code (``"MAdM"``)."""
+    @property
+    def season_length(self) -> int:
+        """The seasonal period (1 without a season)."""
+    def params(self) -> list[tuple[str, float]]:
+        """The smoothing parameters the model has, by name."""
+    @property
+    def aic(self) -> float:
+        """Akaike's information criterion."""
+    @property
+    def aicc(self) -> float:
+        """AIC corrected for small samples."""
+    @property
+    def bic(self) -> float:
+        """Schwarz's Bayesian criterion."""
+    @property
+    def loglik(self) -> float:
+        """The log-likelihood."""
+    @property
+    def sigma2(self) -> float:
+        """The innovation variance."""
+    @property
+    def mse(self) -> float:
+        """The mean squared one-step error."""
+    @property
+    def n_params(self) -> int:
+        """The number of estimated parameters."""
+    @property
+    def initial_level(self) -> float:
+        """The estimated initial level."""
+    @property
+    def initial_trend(self) -> float | None:
+        """The estimated initial trend."""
+    def initial_seasons(self) -> bytearray:
+        """The estimated initial seasonal states."""
+    def fitted(self) -> bytearray:
+        """The one-step fitted values."""
+    def residuals(self) -> bytearray:
+        """The residuals."""
+    def candidates(self) -> list[tuple[str, float]]:
+        """Every candidate's code and criterion value."""
+    def predict(self, h: int, *, level: list[float]) -> _Table:
+        """The forecast as a table of ``mean``, ``lo-{level}`` and ``hi-{level}``."""
+
+_Accuracy = tuple[float, float, float | None, float, float | None]
+"""``(mae, rmse, mape, smape, mase)``."""
+
+def cross_validate(
+    y: bytes, *, h: int, windows: int, step: int | None = None, season_length: int
+) -> tuple[list[tuple[int, bytearray, bytearray, _Accuracy]], _Accuracy]:
+    """Cross-validation of AutoETS: ``(windows, mean accuracy)``, each window
+    ``(cutoff, actual, forecast, accuracy)``."""
+
+def forecast_many(
+    frame: _Table,
+    *,
+    id: str,
+    ds: str,
+    y: str,
+    h: int,
+    season_length: int | None = None,
+    level: list[float],
+) -> tuple[_Table, list[tuple[str, str, str]]]:
+    """AutoETS on every series: ``(forecasts, failed)``, each failure ``(id, code,
+    message)``."""
+
+def forecast_sales(
+    transactions: _Table,
+    *,
+    freq: str,
+    by: str | None,
+    customer: str,
+    order: str | None,
+    date: str,
+    amount: str,
+    items: str | None,
+    measure: str,
+    h: int,
+    level: list[float],
+    season_length: int | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> tuple[_Table, list[tuple[str | None, str, str]]]:
+    """Sales forecasts: ``(forecasts, failed)``, each failure ``(group, code, message)``."""
+
+def product_performance(
+    lines: _Table,
+    *,
+    product: str,
+    date: str,
+    quantity: str,
+    amount: str,
+    order: str | None,
+    refunded: str | None,
+    name: str | None,
+    window_days: int,
+    as_of: str | None = None,
+    period: str,
+    abc: tuple[float, float],
+    xyz: tuple[float, float],
+    trend_periods: int,
+    trend_alpha: float,
+    dead_days: int,
+    h: int,
+    level: list[float],
+    top: int,
+) -> tuple[
+    _Table,
+    _Table,
+    int,
+    tuple[int, int],
+    int,
+    list[str],
+    list[str],
+    list[str],
+    list[str],
+]:
+    """``(products, summary, as_of, (window_start, window_end), forecast_start,
+    top_sellers, rising, declining, dead_stock)``, the days as days since 1970-01-01."""
+
+def intermittent_forecast(
+    y: bytes,
+    *,
+    method: str,
+    h: int,
+    level: list[float],
+    alpha: float,
+    alpha_probability: float,
+) -> tuple[str, _Table, tuple[float, float, int, str], tuple[bytearray, bytearray] | None]:
+    """``(method, forecast, (adi, cv2, nonzero, class), (fitted, residuals) or None)``."""
