@@ -899,3 +899,163 @@ export type CustomerSpend =
 export type CustomerValue =
   | { frequency: Numbers; recency: Numbers; T: Numbers; monetaryValue: Numbers }
   | ReadonlyArray<{ frequency: number; recency: number; T: number; monetaryValue: number }>
+
+// ---- Forecasting (`AutoETS`, `ETS`, `forecastMany`, `forecastSales`, `productPerformance`) --
+// A series is an array of numbers or a typed array, oldest first; tables are given as the
+// transactions of the customer analytics are (rows, or an object of columns). Fits and the
+// table functions return Promises; `FittedETS.predict` is immediate. Levels are percentages
+// (`80`, `95`). A series or group that cannot be forecast is listed in `failed`, the others
+// are forecast.
+
+/** The information criterion that picks the model of `AutoETS.fit`. */
+export type InformationCriterion = 'aicc' | 'aic' | 'bic'
+
+/** What `forecastSales` forecasts: the sum of the amounts, distinct orders, or the sum of the `items` column. */
+export type SalesMeasure = 'revenue' | 'orders' | 'units'
+
+/** The column names `forecastSales` reads (`items` for `measure: "units"`, `by` to forecast each of its values). */
+export type SalesColumnNames = Pick<TransactionColumnNames, 'customer' | 'order' | 'date' | 'amount' | 'items' | 'by'>
+
+/** The bounds of the prediction intervals of a forecast row: `lo-80`, `hi-80`, ... per level. */
+export type ForecastBounds = { [bound: `lo-${number}` | `hi-${number}`]: number }
+
+/** One group's forecast for one period (`forecastSales`). */
+export type SalesForecastRow = {
+  /** With `by`: the group's value (as text). */
+  group?: string
+  /** The period's first day, `YYYY-MM-DD`. */
+  period: string
+  /** The model (`"ETS(M,A,M)"`, `"MSTL(52)+ETS(A,N,N)"`). */
+  model: string
+  /** The point forecast (never negative). */
+  mean: number
+} & ForecastBounds
+
+/** A group of `forecastSales` that could not be forecast. */
+export interface GroupFailure {
+  /** The `by` value; `null` for the whole table. */
+  group: string | null
+  /** The error's stable code (`"invalid_data"`, `"fit_failed"`). */
+  code: string
+  message: string
+}
+
+/** The sales forecasts of `forecastSales`. */
+export interface SalesForecast {
+  /** One row per group and period, groups sorted by value. */
+  forecasts: SalesForecastRow[]
+  /** The groups that could not be forecast (too little history). */
+  failed: GroupFailure[]
+}
+
+/** One series' forecast for one time (`forecastMany`), in statsforecast's long format. */
+export type ManyForecastRow = {
+  /** The selected model (`"ETS(M,A,M)"`). */
+  model: string
+  /** The point forecast. */
+  AutoETS: number
+} & { [bound: `AutoETS-lo-${number}` | `AutoETS-hi-${number}`]: number } & {
+  /**
+   * The id and time columns under the table's names (`unique_id`, `ds`): ids as given
+   * (integers as numbers), future times as `YYYY-MM-DD` text, or as numbers for integer
+   * time stamps.
+   */
+  [column: string]: string | number | null
+}
+
+/** A series of `forecastMany` that could not be forecast. */
+export interface SeriesFailure {
+  /** The series' id, as text. */
+  id: string
+  /** The error's stable code (`"invalid_data"`, `"fit_failed"`). */
+  code: string
+  message: string
+}
+
+/** The forecasts of `forecastMany`. */
+export interface ManyForecast {
+  /** `h` rows per series forecast, series sorted by id. */
+  forecasts: ManyForecastRow[]
+  /** The series that could not be forecast (too short, irregular, not finite). */
+  failed: SeriesFailure[]
+}
+
+/** One product's performance over the window (`productPerformance`). */
+export interface ProductRow {
+  /** The product id, as text. */
+  product: string
+  /** With a `name` column: its most recent title. */
+  name?: string | null
+  /** Revenue in the window. */
+  revenue: number
+  /** Units sold in the window. */
+  units: number
+  /** Distinct orders in the window. */
+  orders: number
+  /** Revenue / units (`null` without units). */
+  avgPrice: number | null
+  /** Share of the window's revenue (0 to 1). */
+  share: number
+  /** Share of this product and those ranked above it. */
+  cumulativeShare: number
+  /** ABC class by cumulative revenue share. */
+  abc: 'A' | 'B' | 'C'
+  /** Coefficient of variation of demand per full period (`null` for a zero mean or no full period). */
+  cv: number | null
+  /** XYZ class by `cv`. */
+  xyz: 'X' | 'Y' | 'Z'
+  /** Units per observed day of the window. */
+  velocity: number
+  /** The Mann-Kendall trend of demand. */
+  trend: 'rising' | 'declining' | 'flat'
+  /** Sen's slope, units per period. */
+  trendSlope: number
+  /** Sen's slope over the mean demand of the periods tested. */
+  trendRelativeSlope: number
+  /** The two-sided p-value of the Mann-Kendall test. */
+  trendPValue: number
+  /** With a `refunded` column: refunded units / units. */
+  refundRate?: number | null
+  /** The day of the first sale, `YYYY-MM-DD`. */
+  firstSale: string | null
+  /** The day of the last sale, `YYYY-MM-DD`. */
+  lastSale: string | null
+  /** Days from the last sale to `asOf` (dead stock from `deadDays`). */
+  daysSinceLastSale: number | null
+  /** The forecasting method (`"Croston"`, `"SBA"`, `"TSB"`, `"ETS(A,N,N)"`); `null` without a forecast. */
+  forecastMethod: string | null
+  /** Units forecast over the `h` periods. */
+  forecastTotal: number | null
+  /** Why there is no forecast. */
+  forecastError: string | null
+}
+
+/** One entry of the lists of `productPerformance`. */
+export interface ProductSummaryRow {
+  list: 'top_sellers' | 'rising' | 'declining' | 'dead_stock'
+  /** 1-based within the list. */
+  rank: number
+  product: string
+  /** With a `name` column: the product's title. */
+  name?: string | null
+  revenue: number
+  units: number
+  /** The figure the list is ordered by. */
+  value: number
+  /** Which figure `value` is. */
+  figure: 'revenue' | 'relative_slope' | 'days_since_last_sale'
+}
+
+/** The product performance of `productPerformance`. */
+export interface ProductPerformance {
+  /** One row per product, ranked by the window's revenue. */
+  products: ProductRow[]
+  /** The top sellers, rising, declining and dead-stock lists. */
+  summary: ProductSummaryRow[]
+  /** The day of the analysis, `YYYY-MM-DD`. */
+  asOf: string
+  /** The window's first and last day. */
+  window: [string, string]
+  /** The first day of the first forecast period. */
+  forecastStart: string
+}

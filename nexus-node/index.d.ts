@@ -900,6 +900,166 @@ export type CustomerValue =
   | { frequency: Numbers; recency: Numbers; T: Numbers; monetaryValue: Numbers }
   | ReadonlyArray<{ frequency: number; recency: number; T: number; monetaryValue: number }>
 
+// ---- Forecasting (`AutoETS`, `ETS`, `forecastMany`, `forecastSales`, `productPerformance`) --
+// A series is an array of numbers or a typed array, oldest first; tables are given as the
+// transactions of the customer analytics are (rows, or an object of columns). Fits and the
+// table functions return Promises; `FittedETS.predict` is immediate. Levels are percentages
+// (`80`, `95`). A series or group that cannot be forecast is listed in `failed`, the others
+// are forecast.
+
+/** The information criterion that picks the model of `AutoETS.fit`. */
+export type InformationCriterion = 'aicc' | 'aic' | 'bic'
+
+/** What `forecastSales` forecasts: the sum of the amounts, distinct orders, or the sum of the `items` column. */
+export type SalesMeasure = 'revenue' | 'orders' | 'units'
+
+/** The column names `forecastSales` reads (`items` for `measure: "units"`, `by` to forecast each of its values). */
+export type SalesColumnNames = Pick<TransactionColumnNames, 'customer' | 'order' | 'date' | 'amount' | 'items' | 'by'>
+
+/** The bounds of the prediction intervals of a forecast row: `lo-80`, `hi-80`, ... per level. */
+export type ForecastBounds = { [bound: `lo-${number}` | `hi-${number}`]: number }
+
+/** One group's forecast for one period (`forecastSales`). */
+export type SalesForecastRow = {
+  /** With `by`: the group's value (as text). */
+  group?: string
+  /** The period's first day, `YYYY-MM-DD`. */
+  period: string
+  /** The model (`"ETS(M,A,M)"`, `"MSTL(52)+ETS(A,N,N)"`). */
+  model: string
+  /** The point forecast (never negative). */
+  mean: number
+} & ForecastBounds
+
+/** A group of `forecastSales` that could not be forecast. */
+export interface GroupFailure {
+  /** The `by` value; `null` for the whole table. */
+  group: string | null
+  /** The error's stable code (`"invalid_data"`, `"fit_failed"`). */
+  code: string
+  message: string
+}
+
+/** The sales forecasts of `forecastSales`. */
+export interface SalesForecast {
+  /** One row per group and period, groups sorted by value. */
+  forecasts: SalesForecastRow[]
+  /** The groups that could not be forecast (too little history). */
+  failed: GroupFailure[]
+}
+
+/** One series' forecast for one time (`forecastMany`), in statsforecast's long format. */
+export type ManyForecastRow = {
+  /** The selected model (`"ETS(M,A,M)"`). */
+  model: string
+  /** The point forecast. */
+  AutoETS: number
+} & { [bound: `AutoETS-lo-${number}` | `AutoETS-hi-${number}`]: number } & {
+  /**
+   * The id and time columns under the table's names (`unique_id`, `ds`): ids as given
+   * (integers as numbers), future times as `YYYY-MM-DD` text, or as numbers for integer
+   * time stamps.
+   */
+  [column: string]: string | number | null
+}
+
+/** A series of `forecastMany` that could not be forecast. */
+export interface SeriesFailure {
+  /** The series' id, as text. */
+  id: string
+  /** The error's stable code (`"invalid_data"`, `"fit_failed"`). */
+  code: string
+  message: string
+}
+
+/** The forecasts of `forecastMany`. */
+export interface ManyForecast {
+  /** `h` rows per series forecast, series sorted by id. */
+  forecasts: ManyForecastRow[]
+  /** The series that could not be forecast (too short, irregular, not finite). */
+  failed: SeriesFailure[]
+}
+
+/** One product's performance over the window (`productPerformance`). */
+export interface ProductRow {
+  /** The product id, as text. */
+  product: string
+  /** With a `name` column: its most recent title. */
+  name?: string | null
+  /** Revenue in the window. */
+  revenue: number
+  /** Units sold in the window. */
+  units: number
+  /** Distinct orders in the window. */
+  orders: number
+  /** Revenue / units (`null` without units). */
+  avgPrice: number | null
+  /** Share of the window's revenue (0 to 1). */
+  share: number
+  /** Share of this product and those ranked above it. */
+  cumulativeShare: number
+  /** ABC class by cumulative revenue share. */
+  abc: 'A' | 'B' | 'C'
+  /** Coefficient of variation of demand per full period (`null` for a zero mean or no full period). */
+  cv: number | null
+  /** XYZ class by `cv`. */
+  xyz: 'X' | 'Y' | 'Z'
+  /** Units per observed day of the window. */
+  velocity: number
+  /** The Mann-Kendall trend of demand. */
+  trend: 'rising' | 'declining' | 'flat'
+  /** Sen's slope, units per period. */
+  trendSlope: number
+  /** Sen's slope over the mean demand of the periods tested. */
+  trendRelativeSlope: number
+  /** The two-sided p-value of the Mann-Kendall test. */
+  trendPValue: number
+  /** With a `refunded` column: refunded units / units. */
+  refundRate?: number | null
+  /** The day of the first sale, `YYYY-MM-DD`. */
+  firstSale: string | null
+  /** The day of the last sale, `YYYY-MM-DD`. */
+  lastSale: string | null
+  /** Days from the last sale to `asOf` (dead stock from `deadDays`). */
+  daysSinceLastSale: number | null
+  /** The forecasting method (`"Croston"`, `"SBA"`, `"TSB"`, `"ETS(A,N,N)"`); `null` without a forecast. */
+  forecastMethod: string | null
+  /** Units forecast over the `h` periods. */
+  forecastTotal: number | null
+  /** Why there is no forecast. */
+  forecastError: string | null
+}
+
+/** One entry of the lists of `productPerformance`. */
+export interface ProductSummaryRow {
+  list: 'top_sellers' | 'rising' | 'declining' | 'dead_stock'
+  /** 1-based within the list. */
+  rank: number
+  product: string
+  /** With a `name` column: the product's title. */
+  name?: string | null
+  revenue: number
+  units: number
+  /** The figure the list is ordered by. */
+  value: number
+  /** Which figure `value` is. */
+  figure: 'revenue' | 'relative_slope' | 'days_since_last_sale'
+}
+
+/** The product performance of `productPerformance`. */
+export interface ProductPerformance {
+  /** One row per product, ranked by the window's revenue. */
+  products: ProductRow[]
+  /** The top sellers, rising, declining and dead-stock lists. */
+  summary: ProductSummaryRow[]
+  /** The day of the analysis, `YYYY-MM-DD`. */
+  asOf: string
+  /** The window's first and last day. */
+  window: [string, string]
+  /** The first day of the first forecast period. */
+  forecastStart: string
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -907,6 +1067,23 @@ export type CustomerValue =
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * Automatic selection over the ETS family (exponential smoothing state-space models,
+ * Hyndman et al. 2008), as R's `forecast::ets` and statsforecast's `AutoETS`:
+ * `AutoETS.fit(y, options)` fits every candidate model and gives the best by the
+ * criterion as a `FittedETS`.
+ */
+export declare class AutoETS {
+  /**
+   * Fits every candidate model to `y` (oldest first) by maximum likelihood and resolves
+   * with the best by the information criterion. Rejects with code `"invalid_data"` (with
+   * `column` `"y"` and the `row` at fault) for a value that is not a finite number or a
+   * series too short, `"invalid_argument"` for a bad option and `"fit_failed"` when no
+   * candidate can be fitted.
+   */
+  static fit(y: Numbers, options?: AutoETSOptions | null): Promise<FittedETS>
+}
 
 /**
  * The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):
@@ -922,6 +1099,20 @@ export declare class BetaGeo {
    * cannot be fitted.
    */
   static fit(data: CustomerHistory, options?: FitOptions | null): Promise<FittedBetaGeo>
+}
+
+/**
+ * One ETS model with a fixed specification: `ETS.fit(y, { model: "MAM", seasonLength: 12 })`
+ * gives a `FittedETS`.
+ */
+export declare class ETS {
+  /**
+   * Fits the model `options.model` to `y` (oldest first) by maximum likelihood. Rejects
+   * with code `"invalid_data"` (with `column` and `row`) for a value that is not a finite
+   * number, a series too short for the model or a non-positive value for a
+   * multiplicative one, and `"invalid_argument"` for a bad model code or season.
+   */
+  static fit(y: Numbers, options: ETSOptions): Promise<FittedETS>
 }
 
 /**
@@ -1017,6 +1208,58 @@ export declare class FittedBetaGeo {
    * one `n`, a `Float64Array` for several.
    */
   probabilityOfPurchases<N extends number | ArrayLike<number>>(n: N, t: number): N extends number ? number : Float64Array
+}
+
+/**
+ * A fitted ETS model: its specification, smoothing parameters, initial states, fit
+ * statistics, fitted values and forecasts.
+ */
+export declare class FittedETS {
+  /** The model's printed name (`"ETS(M,Ad,M)"`). */
+  get model(): string
+  /** The model's compact code (`"MAdM"`), as `ETS.fit` takes it. */
+  get code(): string
+  /** The seasonal period (1 without a season). */
+  get seasonLength(): number
+  /** The smoothing parameters. */
+  get params(): ETSParams
+  /** Akaike's information criterion. */
+  get aic(): number
+  /** AIC corrected for small samples. */
+  get aicc(): number
+  /** Schwarz's Bayesian criterion. */
+  get bic(): number
+  /** The log-likelihood, in R's convention. */
+  get loglik(): number
+  /** The innovation variance (relative for multiplicative errors). */
+  get sigma2(): number
+  /** The mean squared one-step error, in the data's units. */
+  get mse(): number
+  /** The number of estimated parameters, the variance included. */
+  get nParams(): number
+  /** The estimated initial level. */
+  get initialLevel(): number
+  /** The estimated initial trend; `null` without a trend. */
+  get initialTrend(): number | null
+  /** The estimated initial seasonal states, in time order (empty without a season). */
+  get initialSeasons(): Array<number>
+  /** The one-step fitted values, one per value of the series. */
+  get fitted(): Array<number>
+  /** The residuals `y - fitted`. */
+  get residuals(): Array<number>
+  /**
+   * For an `AutoETS` fit, every candidate model by code (`"MAM"`) with its value of the
+   * criterion (`Infinity` for one that could not be fitted), in the order tried; `{}`
+   * for an `ETS` fit.
+   */
+  get candidates(): Record<string, number>
+  /**
+   * The forecast of the next `h` steps, with prediction intervals at `options.level`
+   * (percentages). Intervals are analytic for models without a multiplicative season
+   * and come from 2,000 simulated paths (seeded: always the same) otherwise. Throws with
+   * code `"invalid_argument"` for a bad `h` or level.
+   */
+  predict(h: number, options?: PredictOptions | null): Forecast
 }
 
 /**
@@ -1524,6 +1767,31 @@ export declare class WooCommerce {
   tombstones(entity: ReadEntity, since?: string | undefined | null): Promise<Tombstone[]>
 }
 
+/** Options of `AutoETS.fit`. */
+export interface AutoETSOptions {
+  /**
+   * The seasonal period: 12 for monthly data with a yearly season, 4 for quarterly, 7 for
+   * daily (default 1: no season). A season longer than 24, or one the series does not
+   * hold twice, is not fitted: the candidates are then the non-seasonal models.
+   */
+  seasonLength?: number
+  /**
+   * The candidate models, as codes (`"MAM"`, `"AAdN"`, or `"ETS(M,A,M)"`; error `A` or
+   * `M`, trend `N`, `A` or `Ad`, season `N`, `A` or `M`). Default: every model without a
+   * multiplicative trend, except additive errors with a multiplicative season (as R's
+   * `forecast::ets` and statsforecast's `AutoETS`); multiplicative ones only for positive
+   * data.
+   */
+  models?: Array<string>
+  /** `true`: only damped trends (and no trend); `false`: no damped trend; default both. */
+  damped?: boolean
+  /**
+   * The information criterion that picks the model: `"aicc"` (default), `"aic"` or
+   * `"bic"`.
+   */
+  ic?: InformationCriterion
+}
+
 /**
  * The parameters of the BG/NBD and MBG/NBD models: purchase rates gamma distributed
  * (shape `r`, scale `alpha` in the data's time unit), the dropout probability beta
@@ -1608,6 +1876,35 @@ export interface CohortOptions {
  * (`active`, `retention`) and what the cohort spent.
  */
 export declare function cohorts(transactions: TransactionsInput, options?: (CustomerColumnNames & CohortOptions) | null): Promise<CohortRow[]>
+
+/** Options of `ETS.fit`. */
+export interface ETSOptions {
+  /**
+   * The model's code: `"MAM"`, `"AAdN"`, or `"ETS(M,A,M)"` (error `A` or `M`, trend `N`,
+   * `A` or `Ad`, season `N`, `A` or `M`).
+   */
+  model: string
+  /**
+   * The seasonal period of a seasonal model (at least 2, at most 24; default 1, which
+   * only a non-seasonal model takes).
+   */
+  seasonLength?: number
+}
+
+/**
+ * The smoothing parameters of a fitted ETS model; those of terms the model does not have
+ * are left out.
+ */
+export interface ETSParams {
+  /** Level smoothing. */
+  alpha: number
+  /** Trend smoothing (R's `beta`), with a trend. */
+  beta?: number
+  /** Seasonal smoothing, with a season. */
+  gamma?: number
+  /** Trend damping, with a damped trend. */
+  phi?: number
+}
 
 /**
  * Options of `FakeStore.connector()`: the connector's own options, minus the address and
@@ -1715,6 +2012,78 @@ export interface FitOptions {
   /** How many identical customers each row stands for (default: one each). */
   weights?: ArrayLike<number> | Float64Array
 }
+
+/** A point forecast with its prediction intervals (`FittedETS.predict`). */
+export interface Forecast {
+  /** The point forecast of steps 1 to h. */
+  mean: Array<number>
+  /** One interval per level asked for, in their order. */
+  intervals: Array<ForecastInterval>
+}
+
+/** One prediction interval of a forecast. */
+export interface ForecastInterval {
+  /** The coverage in percent (`95`). */
+  level: number
+  /** The lower bound of each step. */
+  lower: Array<number>
+  /** The upper bound of each step. */
+  upper: Array<number>
+}
+
+/**
+ * AutoETS on every series of a long table, in parallel on all cores: statsforecast's
+ * `StatsForecast(models=[AutoETS(season_length=m)]).forecast(df=df, h=h, level=level)` in
+ * one call. Rows may come in any order; each series is sorted by time and must be regular
+ * (a fixed number of days, or whole months keeping the day of the month).
+ *
+ * Resolves with `forecasts`, the rows of statsforecast's long format (the id column, the
+ * time column with the future times, `model`, `AutoETS` and `AutoETS-lo-{level}` /
+ * `AutoETS-hi-{level}` per level; series sorted by id), and `failed`, the series that
+ * could not be forecast (too short, irregular, not finite) with their error's `code` and
+ * `message`. Rejects with code `"invalid_data"` (with `column` and `row`) for a table
+ * that cannot be read and `"invalid_argument"` for a bad option.
+ */
+export declare function forecastMany(frame: TransactionsInput, options: ForecastManyOptions): Promise<ManyForecast>
+
+/** Options of `forecastMany`. */
+export interface ForecastManyOptions {
+  /** The series id column (default `"unique_id"`): numbers or text. */
+  id?: string
+  /**
+   * The time column (default `"ds"`): `Date`s or date text (`"2024-05-01"`, RFC 3339),
+   * or integer time stamps (1, 2, 3: numbers are not read as epoch milliseconds here).
+   */
+  ds?: string
+  /** The value column (default `"y"`): numbers. */
+  y?: string
+  /** Steps to forecast (at least 1). */
+  h: number
+  /**
+   * The seasonal period (at least 1). Default: from the spacing of `ds`: 12 for monthly
+   * dates, 4 for quarterly, 7 for daily, 52 for weekly; none for integer time stamps.
+   */
+  seasonLength?: number
+  /** Prediction-interval levels in percent (`[80, 95]`; default none). */
+  level?: Array<number>
+}
+
+/**
+ * Forecasts sales per period (`freq`) `h` periods ahead with prediction intervals: revenue,
+ * orders or units (`measure`), for the whole table or for each value of the `by` column.
+ * The series are those of `kpis` (every period from the first to the last, zeros where
+ * nothing sold); a last period the table ends before is left out (a half-finished month
+ * would look like a slump). Each series gets AutoETS with the period's season when it is at
+ * most 24 long, else MSTL with a non-seasonal AutoETS of the seasonally adjusted series;
+ * forecasts are clipped at zero.
+ *
+ * Resolves with `forecasts`, one row per group and period: `group` (with `by`), `period`
+ * (its first day), `model`, `mean`, and `lo-{level}` / `hi-{level}` per level; and
+ * `failed`, the groups that could not be forecast (too little history) with their error's
+ * `code` and `message`. Without `by`, a series that cannot be forecast rejects the
+ * Promise with its error.
+ */
+export declare function forecastSales(transactions: TransactionsInput, options?: (SalesColumnNames & SalesForecastOptions) | null): Promise<SalesForecast>
 
 /**
  * The parameters of the Gamma-Gamma model: a customer's transaction values gamma
@@ -1906,6 +2275,92 @@ export interface ParetoNBDParams {
   beta: number
 }
 
+/** Options of `FittedETS.predict`. */
+export interface PredictOptions {
+  /**
+   * Prediction-interval levels in percent, each between 0 and 100 (`[80, 95]`; default
+   * none).
+   */
+  level?: Array<number>
+}
+
+/**
+ * The names of the columns of an order-lines table (one row per line item), in the options
+ * of `productPerformance`. The defaults are those of the core's order-lines table:
+ * `product`, `date`, `quantity`, `amount`, `order`.
+ */
+export interface ProductColumnNames {
+  /** The product id column: numbers or text (default `"product"`). */
+  product?: string
+  /** The date column (default `"date"`): `Date`s, ISO 8601 text or epoch milliseconds. */
+  date?: string
+  /** The units of each line (default `"quantity"`), never negative. */
+  quantity?: string
+  /**
+   * The revenue of each line (default `"amount"`): numbers or decimal text, never
+   * negative.
+   */
+  amount?: string
+  /** The order id column (default `"order"`); `null` when each line is an order of its own. */
+  order?: string | null
+  /** The refunded units of each line, for `refundRate` (optional). */
+  refunded?: string
+  /**
+   * The product's title, carried into the results (optional; the most recent non-empty
+   * one wins).
+   */
+  name?: string
+}
+
+/**
+ * Product performance over a window of order lines (one row per line item: product, date,
+ * units, line revenue), ranked by the window's revenue: ABC classes by cumulative revenue
+ * share, XYZ classes by the variability of demand per full period, velocity (units per
+ * day), a Mann-Kendall trend with Sen's slope, the refund rate, days since the last sale
+ * (dead stock after `deadDays`), and a demand forecast of the next `h` periods (Croston,
+ * SBA or TSB for intermittent demand, AutoETS otherwise; a product that cannot be forecast
+ * has its reason in `forecastError`).
+ *
+ * Resolves with `products` (one row per product, in rank order), `summary` (the top
+ * sellers, rising, declining and dead-stock lists in one table), `asOf`, the `window`'s
+ * first and last day and the `forecastStart`. Rejects with code `"invalid_data"` (with
+ * `column` and `row`) for a table that cannot be read and `"invalid_argument"` for a bad
+ * option or an `asOf` before the first line.
+ */
+export declare function productPerformance(lines: TransactionsInput, options?: (ProductColumnNames & ProductPerformanceOptions) | null): Promise<ProductPerformance>
+
+/** Options of `productPerformance` (besides the column names). */
+export interface ProductPerformanceOptions {
+  /** The window's length in days, ending on `asOf` (default 90). */
+  windowDays?: number
+  /**
+   * The day of the analysis: a `Date` (its UTC day), `"YYYY-MM-DD"` or epoch
+   * milliseconds. Default: the last line's day; later lines are ignored.
+   */
+  asOf?: Date | string | number
+  /** The demand period of variability, trend and forecast (default `"week"`). */
+  period?: Period
+  /** Cumulative revenue-share cut-offs of classes A and B (default `[0.8, 0.95]`). */
+  abc?: [number, number]
+  /** Coefficient-of-variation cut-offs of classes X and Y (default `[0.5, 1]`). */
+  xyz?: [number, number]
+  /**
+   * How many of the most recent full periods the trend test reads (default 8; 3 to
+   * 1,000).
+   */
+  trendPeriods?: number
+  /** The trend test's significance level (default 0.05). */
+  trendAlpha?: number
+  /** Days without a sale that make a product dead stock (default 60). */
+  deadDays?: number
+  /** Periods to forecast (default 4; 0: no forecast). */
+  h?: number
+  /** Prediction-interval levels in percent of the forecasts (default `[80, 95]`). */
+  level?: Array<number>
+  /** The length of the top-sellers, rising and declining lists (default 10). */
+  top?: number
+}
+
 /** Options of `purchasePropensity` (besides the column names, those of `rfm`). */
 export interface PropensityOptions {
   /**
@@ -2037,6 +2492,36 @@ export interface RunsOptions {
   store?: string
   /** At most this many runs, newest first (default 20). */
   limit?: number
+}
+
+/**
+ * Options of `forecastSales` (besides the column names; `by` forecasts each of its values,
+ * `items` is the column of `measure: "units"`).
+ */
+export interface SalesForecastOptions {
+  /** The period of the series (default `"month"`). Weeks start on Monday. */
+  freq?: Period
+  /** Periods to forecast (default 12). */
+  h?: number
+  /** Prediction-interval levels in percent (default `[80, 95]`). */
+  level?: Array<number>
+  /**
+   * What to forecast: `"revenue"` (default, the sum of the amounts), `"orders"` (distinct
+   * orders) or `"units"` (the sum of the `items` column).
+   */
+  measure?: SalesMeasure
+  /**
+   * The seasonal period. Default: the period's usual one (12 for months, 4 for quarters,
+   * 52 for weeks, 7 for days, and 7 and 365 once two years of days exist; none for years).
+   */
+  seasonLength?: number
+  /**
+   * The first day counted: a `Date` (its UTC day), `"YYYY-MM-DD"` or epoch milliseconds.
+   * Default: the first transaction's.
+   */
+  start?: Date | string | number
+  /** The last day counted (default: the last transaction's). */
+  end?: Date | string | number
 }
 
 /**

@@ -81,7 +81,8 @@ mkdir -p "$generated" && cp nexus-node/index.js nexus-node/index.d.ts "$generate
     && node examples/fake_store_read.mjs > /dev/null \
     && node examples/quality_report.mjs "$CARGO_TARGET_DIR/node-quality-report.html" > /dev/null \
     && node examples/sync_stores.mjs "$CARGO_TARGET_DIR/node-sync-quality.html" > /dev/null \
-    && node examples/customer_analytics.mjs > /dev/null)
+    && node examples/customer_analytics.mjs > /dev/null \
+    && node examples/forecast_sales.mjs > /dev/null)
 for f in index.js index.d.ts; do
     cmp -s "$generated/$f" "nexus-node/$f" \
         || { echo "nexus-node/$f was out of date (napi build regenerated it): commit it"; exit 1; }

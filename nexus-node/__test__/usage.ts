@@ -121,6 +121,28 @@ import {
   type FitOptions,
   type GammaGammaParams,
   type ParetoNBDParams,
+  AutoETS,
+  ETS,
+  FittedETS,
+  forecastMany,
+  forecastSales,
+  productPerformance,
+  type AutoETSOptions,
+  type ETSParams,
+  type Forecast,
+  type ForecastInterval,
+  type ForecastManyOptions,
+  type GroupFailure,
+  type ManyForecast,
+  type ManyForecastRow,
+  type ProductPerformance,
+  type ProductPerformanceOptions,
+  type ProductRow,
+  type ProductSummaryRow,
+  type SalesForecast,
+  type SalesForecastOptions,
+  type SalesForecastRow,
+  type SeriesFailure,
 } from '../index.js'
 
 const buf: Buffer = readFileSync('orders.json')
@@ -559,3 +581,79 @@ async function lifetimeValue(summary: SummaryRow[]): Promise<void> {
   void r, ll, se, n, next, alive, newOne, newMany, p0, pmf, pp, known, gp, mean, values, clv, notAwaited
 }
 void lifetimeValue
+
+// Forecasting: fits are Promises of a FittedETS, whose forecasts are immediate; the table
+// functions resolve with rows and the series or groups that failed.
+async function forecasting(y: number[], tx: TransactionsInput): Promise<void> {
+  const options: AutoETSOptions = { seasonLength: 12, models: ['MAM', 'ETS(A,Ad,N)'], damped: false, ic: 'aicc' }
+  const fit: FittedETS = await AutoETS.fit(y, options)
+  const typed: FittedETS = await AutoETS.fit(new Float64Array(y))
+  const fixed: FittedETS = await ETS.fit(y, { model: 'MAM', seasonLength: 12 })
+  const model: string = fit.model
+  const params: ETSParams = fit.params
+  const alpha: number = params.alpha
+  const phi: number | undefined = params.phi
+  const aicc: number = fit.aicc
+  const fitted: number[] = fit.fitted
+  const residuals: number[] = fit.residuals
+  const trend: number | null = fixed.initialTrend
+  const scores: Record<string, number> = fit.candidates
+  const f: Forecast = fit.predict(12, { level: [80, 95] })
+  const mean: number[] = f.mean
+  const interval: ForecastInterval = f.intervals[0]
+  const upper: number[] = interval.upper
+
+  const manyOptions: ForecastManyOptions = { id: 'store', ds: 'month', y: 'sales', h: 6, seasonLength: 12, level: [90] }
+  const many: ManyForecast = await forecastMany(tx, manyOptions)
+  const row: ManyForecastRow = many.forecasts[0]
+  const point: number = row.AutoETS
+  const hi: number = row['AutoETS-hi-90']
+  const id: string | number | null = row.unique_id
+  const failure: SeriesFailure = many.failed[0]
+  const failedId: string = failure.id
+
+  const salesOptions: SalesForecastOptions = { freq: 'month', h: 12, level: [80, 95], measure: 'revenue', seasonLength: 12, start: '2024-01-01', end: new Date() }
+  const sales: SalesForecast = await forecastSales(tx, { ...salesOptions, by: 'store', order: null, items: 'items' })
+  const salesRow: SalesForecastRow = sales.forecasts[0]
+  const period: string = salesRow.period
+  const lo: number = salesRow['lo-80']
+  const group: string | undefined = salesRow.group
+  const groupFailure: GroupFailure = sales.failed[0]
+  const failedGroup: string | null = groupFailure.group
+
+  const productOptions: ProductPerformanceOptions = { windowDays: 90, h: 4, period: 'week', deadDays: 60, top: 10, level: [80], abc: [0.8, 0.95], asOf: '2024-06-30' }
+  const p: ProductPerformance = await productPerformance(tx, { ...productOptions, product: 'sku', order: null, name: 'title' })
+  const product: ProductRow = p.products[0]
+  const abc: 'A' | 'B' | 'C' = product.abc
+  const total: number | null = product.forecastTotal
+  const entry: ProductSummaryRow = p.summary[0]
+  const window: [string, string] = p.window
+
+  // @ts-expect-error: a fit is a Promise
+  const notAwaited: FittedETS = AutoETS.fit(y)
+
+  // @ts-expect-error: ETS needs a model
+  await ETS.fit(y, { seasonLength: 12 })
+
+  // @ts-expect-error: a misspelt option
+  await AutoETS.fit(y, { season_length: 12 })
+
+  // @ts-expect-error: an unknown criterion
+  await AutoETS.fit(y, { ic: 'hqic' })
+
+  // @ts-expect-error: forecastMany needs the horizon
+  await forecastMany(tx, { id: 'store' })
+
+  // @ts-expect-error: forecastSales takes `freq`, not `period`
+  await forecastSales(tx, { period: 'month' })
+
+  // @ts-expect-error: productPerformance reads no customer column
+  await productPerformance(tx, { customer: 'customer_id' })
+
+  // @ts-expect-error: predict is immediate
+  const later: Promise<Forecast> = fit.predict(3)
+
+  void typed, model, alpha, phi, aicc, fitted, residuals, trend, scores, mean, upper, point, hi, id, failedId
+  void period, lo, group, failedGroup, abc, total, entry, window, notAwaited, later
+}
+void forecasting

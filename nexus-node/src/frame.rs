@@ -71,7 +71,7 @@ fn stringify(env: &Env, what: &'static str, value: Unknown<'_>) -> Result<String
 }
 
 /// The numbers of a typed array (`None` for a value that is not one). `NaN` is a null.
-fn typed_numbers(column: &str, value: Unknown<'_>) -> Result<Option<Vec<f64>>, Error> {
+pub(crate) fn typed_numbers(column: &str, value: Unknown<'_>) -> Result<Option<Vec<f64>>, Error> {
     let bad = |e: napi::Error| Error::invalid_data(column, None, e.reason.clone());
     if !value.is_typedarray().map_err(bad)? {
         return Ok(None);

@@ -15,12 +15,15 @@
 //! reading the transactions given through [`frame`], the k-means segments and the purchase
 //! propensity (`segmentCustomers`, `purchasePropensity`) in [`segments`], and the
 //! lifetime-value models (`BetaGeo`, `ModifiedBetaGeo`, `ParetoNBD`, `GammaGamma`) in
-//! [`clv`]; their work runs off the event loop through [`promise::blocking`].
+//! [`clv`]; their work runs off the event loop through [`promise::blocking`]. The
+//! forecasts (`AutoETS`, `ETS`, `forecastMany`, `forecastSales`, `productPerformance`) are
+//! in [`forecast`], and run the same way.
 
 mod analytics;
 mod clv;
 mod connectors;
 mod fake;
+mod forecast;
 mod frame;
 mod manager;
 mod promise;
@@ -30,6 +33,7 @@ mod segments;
 // Exported from the crate root like the `mapX` functions: napi registers functions only
 // outside `cfg(test)`, and a function reachable from nowhere else would be dead code there.
 pub use analytics::{cohorts, kpis, rfm, rfm_segments, summary_data};
+pub use forecast::{forecast_many, forecast_sales, product_performance};
 pub use quality::check_quality;
 pub use segments::{purchase_propensity, segment_customers};
 

@@ -50,7 +50,7 @@ fn whole(name: &'static str, value: f64, min: f64, max: f64) -> std::result::Res
 }
 
 /// A whole number from `min` that fits a `u32`.
-fn count(name: &'static str, value: f64, min: f64) -> std::result::Result<u32, Error> {
+pub(crate) fn count(name: &'static str, value: f64, min: f64) -> std::result::Result<u32, Error> {
     whole(name, value, min, f64::from(u32::MAX)).map(|v| v as u32)
 }
 
