@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use nexus_core::analytics::forecast::{forecast_series, AutoEts};
+use nexus_core::analytics::forecast::{AutoEts, forecast_series};
 
 const AIR: &str = include_str!("../tests/data/AirPassengers.csv");
 
@@ -45,7 +45,10 @@ fn main() {
         .collect();
     let train = &y[..132];
     let model = AutoEts::new().season_length(12);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let _ = model.fit(train).unwrap();
     let mut one_thread = Vec::new();
     let mut all_threads = Vec::new();
