@@ -16,10 +16,16 @@
 //! - `loglik` is R's `-0.5 * (n ln(sum e^2) + 2 sum ln|yhat|)` (the second term only for
 //!   multiplicative errors); AIC, AICc and BIC count the free parameters plus the variance.
 //!
-//! Where Nexus differs: the likelihood is maximized by Levenberg-Marquardt on exact
-//! derivatives of the recursions (forward sensitivities) instead of Nelder-Mead, which
-//! reaches the optimum in a few dozen passes over the series; models with a multiplicative
-//! trend are not offered (R and statsforecast leave them out by default too).
+//! Where Nexus differs:
+//! - the likelihood is maximized by Levenberg-Marquardt on exact derivatives of the
+//!   recursions (forward sensitivities) instead of Nelder-Mead, in two stages: first with the
+//!   initial seasonal states held at the heuristic (a handful of parameters), then with
+//!   every state free (for [`AutoEts`], only for the best seasonal candidate). It reaches
+//!   much better optima than statsforecast's Nelder-Mead in a few dozen passes;
+//! - damped forecasts use the model's damping sum `phi + ... + phi^h`; R's and
+//!   statsforecast's C code adds `phi^(i+1)` at step i, so theirs differ from step 2 on;
+//! - models with a multiplicative trend are not offered (R and statsforecast leave them out
+//!   by default too).
 
 use std::fmt;
 
@@ -275,7 +281,7 @@ impl Ets {
     }
 
     /// The number of simulated paths behind the prediction intervals of models with a
-    /// multiplicative season, which have no closed form (default 2,000).
+    /// multiplicative season, which have no closed form (default 1,021; rounded up to a prime).
     pub fn simulations(mut self, paths: usize) -> Self {
         self.simulations = paths.max(100);
         self
@@ -587,8 +593,8 @@ impl AutoEts {
             .par_iter()
             .map(|&spec| (spec, first_stage(&Layout::new(spec, m), y)))
             .collect();
-        // Free the initial seasonal states of the few best seasonal candidates only: the
-        // polish is the costly part and cannot lift a clearly worse model to the top.
+        // Free the initial seasonal states of the best seasonal candidate only: the polish
+        // is the costly part, and it rarely reorders candidates the first stage separates.
         let mut seasonal: Vec<(f64, usize)> = stages
             .iter()
             .enumerate()
@@ -796,7 +802,9 @@ impl FittedEts {
     /// Point forecasts for `h` steps with prediction intervals at `levels` (percent).
     ///
     /// Intervals are analytic for models of classes 1 and 2 (no multiplicative season;
-    /// Hyndman et al. 2008, ch. 6) and come from simulated sample paths otherwise.
+    /// Hyndman et al. 2008, ch. 6) and come from simulated sample paths otherwise (shocks on
+    /// a rank-1 lattice, a quasi-Monte Carlo design: deterministic, and at every step exactly
+    /// the normal quantiles).
     pub fn predict(&self, h: usize, levels: &[f64]) -> Result<Forecast> {
         check_levels(levels)?;
         if h == 0 {
@@ -923,9 +931,21 @@ impl FittedEts {
     }
 
     fn simulated_intervals(&self, h: usize, levels: &[f64]) -> Vec<Interval> {
-        let paths = self.simulations;
+        // Shocks from a rank-1 lattice (randomized quasi-Monte Carlo): at every step the
+        // paths' shocks are exactly the normal quantiles of (i + 0.5) / N in a different
+        // order, so the simulated quantiles converge much faster than with random draws.
+        let paths = next_prime(self.simulations.max(101));
+        let table: Vec<f64> = (0..paths)
+            .map(|i| normal_quantile((i as f64 + 0.5) / paths as f64))
+            .collect();
+        let generator = (paths as f64 * 0.381_966).round() as usize % paths;
+        let mut multipliers = Vec::with_capacity(h);
+        let mut mult = 1usize;
+        for _ in 0..h {
+            mult = mult * generator.max(2) % paths;
+            multipliers.push(mult);
+        }
         let sd = self.sigma2.max(0.0).sqrt();
-        let mut rng = SplitMix::new(0x05ee_de75_u64 ^ (self.y.len() as u64));
         let phi = self.phi();
         let alpha = self.params.alpha;
         let beta = self.params.beta.unwrap_or(0.0);
@@ -949,7 +969,8 @@ impl FittedEts {
                     SeasonType::Additive => q + s,
                     SeasonType::Multiplicative => q * s,
                 };
-                let e = rng.normal() * sd;
+                let index = ((p + 1) * multipliers[step] + step * 517) % paths;
+                let e = table[index] * sd;
                 let y = match self.spec.error {
                     ErrorType::Additive => yhat + e,
                     ErrorType::Multiplicative => yhat * (1.0 + e),
@@ -973,11 +994,18 @@ impl FittedEts {
             .collect();
         for step in 0..h {
             let col = &mut draws[step * paths..(step + 1) * paths];
-            col.sort_unstable_by(|a, b| a.total_cmp(b));
+            // The middle first: each later selection then works on one side only.
+            let (lower_half, upper_half) = {
+                let mid = paths / 2;
+                col.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+                col.split_at_mut(mid)
+            };
             for iv in out.iter_mut() {
                 let tail = (1.0 - iv.level / 100.0) / 2.0;
-                iv.lower.push(quantile_sorted(col, tail));
-                iv.upper.push(quantile_sorted(col, 1.0 - tail));
+                iv.lower
+                    .push(side_quantile(lower_half, upper_half, tail, paths));
+                iv.upper
+                    .push(side_quantile(lower_half, upper_half, 1.0 - tail, paths));
             }
         }
         out
@@ -986,63 +1014,89 @@ impl FittedEts {
 
 /// The seasonal periods ETS handles (R refuses seasons above 24 too).
 pub const MAX_SEASON: usize = 24;
-const DEFAULT_SIMULATIONS: usize = 2000;
+const DEFAULT_SIMULATIONS: usize = 1021;
 const LOWER: f64 = 1e-4;
 const UPPER: f64 = 0.9999;
 const PHI_LOWER: f64 = 0.8;
 const PHI_UPPER: f64 = 0.98;
 
-/// The quantile of sorted values by linear interpolation (R's type 7).
-fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return f64::NAN;
+/// A sum of natural logarithms of positive numbers taken with one `ln` per 32 terms: the
+/// binary exponents are summed exactly and the mantissas (in [1, 2)) multiplied.
+struct LogSum {
+    exponents: i64,
+    mantissas: f64,
+    pending: u32,
+    total: f64,
+}
+
+impl LogSum {
+    fn new() -> Self {
+        LogSum {
+            exponents: 0,
+            mantissas: 1.0,
+            pending: 0,
+            total: 0.0,
+        }
     }
+
+    #[inline(always)]
+    fn add(&mut self, x: f64) {
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64;
+        if exponent == 0 || exponent == 0x7ff {
+            // Subnormal, infinite or NaN: take the logarithm directly.
+            self.total += x.ln();
+            return;
+        }
+        self.exponents += exponent - 1023;
+        self.mantissas *= f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+        self.pending += 1;
+        if self.pending == 32 {
+            self.total += self.mantissas.ln();
+            self.mantissas = 1.0;
+            self.pending = 0;
+        }
+    }
+
+    fn value(&self) -> f64 {
+        self.total + self.mantissas.ln() + self.exponents as f64 * std::f64::consts::LN_2
+    }
+}
+
+/// The quantile `p` (R's type 7) of `n` values split at their median (`lower` holds the
+/// smaller ones), by selection within the half that holds both order statistics needed.
+fn side_quantile(lower: &mut [f64], upper: &mut [f64], p: f64, n: usize) -> f64 {
     let pos = p * (n - 1) as f64;
     let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
     let frac = pos - lo as f64;
-    sorted[lo] + frac * (sorted[hi] - sorted[lo])
+    let k = lower.len();
+    let (half, i) = if lo + 1 < k {
+        (lower, lo)
+    } else if lo >= k {
+        (upper, lo - k)
+    } else {
+        // The two order statistics straddle the split: the largest of the lower half and
+        // the smallest of the upper one.
+        let low = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let high = upper.iter().copied().fold(f64::INFINITY, f64::min);
+        return if frac == 0.0 {
+            low
+        } else {
+            low + frac * (high - low)
+        };
+    };
+    let (_, &mut low, above) = half.select_nth_unstable_by(i, |a, b| a.total_cmp(b));
+    if frac == 0.0 || above.is_empty() {
+        return low;
+    }
+    let high = above.iter().copied().fold(f64::INFINITY, f64::min);
+    low + frac * (high - low)
 }
 
-/// A small deterministic generator for the simulated intervals.
-struct SplitMix {
-    state: u64,
-    spare: Option<f64>,
-}
-
-impl SplitMix {
-    fn new(seed: u64) -> Self {
-        SplitMix {
-            state: seed,
-            spare: None,
-        }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// A standard normal draw (Box-Muller, both values used).
-    fn normal(&mut self) -> f64 {
-        if let Some(v) = self.spare.take() {
-            return v;
-        }
-        let u1 = self.uniform();
-        let u2 = self.uniform();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let t = 2.0 * std::f64::consts::PI * u2;
-        self.spare = Some(r * t.sin());
-        r * t.cos()
-    }
+/// The smallest prime at least `n`.
+fn next_prime(n: usize) -> usize {
+    let is_prime = |k: usize| k >= 2 && (2..).take_while(|d| d * d <= k).all(|d| k % d != 0);
+    (n..).find(|&k| is_prime(k)).unwrap_or(n)
 }
 
 /// One step of the state recursions in R's error-correction form (the same for additive
@@ -1226,7 +1280,7 @@ fn objective(layout: &Layout, y: &[f64], raw: &[f64], fitted: Option<&mut Vec<f6
     }
     let mult_err = spec.error == ErrorType::Multiplicative;
     let mut sse = 0.0;
-    let mut log_sum = 0.0;
+    let mut log_sum = LogSum::new();
     let mut fitted = fitted;
     if let Some(f) = fitted.as_deref_mut() {
         f.clear();
@@ -1252,7 +1306,7 @@ fn objective(layout: &Layout, y: &[f64], raw: &[f64], fitted: Option<&mut Vec<f6
             }
             let e = (yt - yhat) / yhat;
             sse += e * e;
-            log_sum += yhat.ln();
+            log_sum.add(yhat);
         } else {
             if spec.season == SeasonType::Multiplicative && !(q > 0.0 && s > 0.0) {
                 return f64::INFINITY;
@@ -1273,7 +1327,7 @@ fn objective(layout: &Layout, y: &[f64], raw: &[f64], fitted: Option<&mut Vec<f6
     }
     let n = y.len() as f64;
     let value = if mult_err {
-        sse * (2.0 * log_sum / n).exp()
+        sse * (2.0 * log_sum.value() / n).exp()
     } else {
         sse
     };
@@ -1340,7 +1394,7 @@ fn linearize_p<const P: usize>(layout: &Layout, y: &[f64], raw: &[f64]) -> Optio
     };
 
     let mut sse = 0.0;
-    let mut log_sum = 0.0;
+    let mut log_sum = LogSum::new();
     let mut acc = [[0.0; P]; P];
     let mut jtr = [0.0; P];
     // For multiplicative errors: the mean of d(yhat)/yhat.
@@ -1393,7 +1447,7 @@ fn linearize_p<const P: usize>(layout: &Layout, y: &[f64], raw: &[f64]) -> Optio
                 de[k] = f * dyhat[k];
                 dlog[k] += dyhat[k] / yhat;
             }
-            log_sum += yhat.ln();
+            log_sum.add(yhat);
             e
         } else {
             if spec.season == SeasonType::Multiplicative && !(q > 0.0 && s > 0.0) {
@@ -1494,7 +1548,7 @@ fn linearize_p<const P: usize>(layout: &Layout, y: &[f64], raw: &[f64]) -> Optio
     let n = y.len() as f64;
     if mult_err {
         // r_t = G e_t with G = exp(mean ln yhat): J_t = G (de_t + e_t a), a = mean dln(yhat).
-        let g2 = (2.0 * log_sum / n).exp();
+        let g2 = (2.0 * log_sum.value() / n).exp();
         for v in dlog.iter_mut() {
             *v /= n;
         }
@@ -1751,10 +1805,9 @@ fn centered_moving_average(x: &[f64], m: usize) -> Vec<Option<f64>> {
     out
 }
 
-/// Solves the symmetric positive definite system `a x = b` (n x n) by Cholesky; `None` when
-/// the matrix is not positive definite.
-fn cholesky_solve(a: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; n * n];
+/// Solves the symmetric positive definite system `a x = b` (n x n) by Cholesky into `x`,
+/// using `l` (n x n) as work space; `false` when the matrix is not positive definite.
+fn cholesky_solve(a: &[f64], b: &[f64], n: usize, l: &mut [f64], x: &mut [f64]) -> bool {
     for i in 0..n {
         for j in 0..=i {
             let mut sum = a[i * n + j];
@@ -1763,7 +1816,7 @@ fn cholesky_solve(a: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
             }
             if i == j {
                 if sum.is_nan() || sum <= 0.0 {
-                    return None;
+                    return false;
                 }
                 l[i * n + i] = sum.sqrt();
             } else {
@@ -1771,32 +1824,34 @@ fn cholesky_solve(a: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
             }
         }
     }
-    let mut z = vec![0.0; n];
+    // Forward substitution into x, then back substitution in place.
     for i in 0..n {
         let mut sum = b[i];
         for k in 0..i {
-            sum -= l[i * n + k] * z[k];
+            sum -= l[i * n + k] * x[k];
         }
-        z[i] = sum / l[i * n + i];
+        x[i] = sum / l[i * n + i];
     }
-    let mut x = vec![0.0; n];
     for i in (0..n).rev() {
-        let mut sum = z[i];
+        let mut sum = x[i];
         for k in i + 1..n {
             sum -= l[k * n + i] * x[k];
         }
         x[i] = sum / l[i * n + i];
     }
-    Some(x)
+    true
 }
 
 const MAX_ITERATIONS: usize = 100;
 const POLISH_ITERATIONS: usize = 30;
 /// How many seasonal candidates of an automatic selection get the second stage.
-const POLISHED_CANDIDATES: usize = 3;
+const POLISHED_CANDIDATES: usize = 1;
 /// An accepted step that lowers the objective by less than this (relative) ends the fit: a
 /// change of n * 1e-7 in the criterion.
 const REL_TOLERANCE: f64 = 1e-7;
+/// The same for the second stage, whose many initial states make progress slow near the
+/// optimum: a change of n * 1e-5 in the criterion per step.
+const POLISH_TOLERANCE: f64 = 1e-5;
 
 /// Levenberg-Marquardt with box constraints on the smoothing parameters (a parameter at a
 /// bound whose gradient points outwards is held there; steps are projected onto the box),
@@ -1818,12 +1873,18 @@ fn optimize(
     if !value.is_finite() {
         return None;
     }
-    let tolerance = REL_TOLERANCE;
+    let tolerance = if layout.season.is_some() {
+        POLISH_TOLERANCE
+    } else {
+        REL_TOLERANCE
+    };
     let mut lambda = 1e-3;
     let mut trial = vec![0.0; p];
     let mut a = vec![0.0; p * p];
     let mut rhs = vec![0.0; p];
     let mut free = vec![true; p];
+    let mut factor = vec![0.0; p * p];
+    let mut step = vec![0.0; p];
     let mut iterations = 0;
     while iterations < max_iterations {
         iterations += 1;
@@ -1861,10 +1922,10 @@ fn optimize(
                     rhs[r] = 0.0;
                 }
             }
-            let Some(step) = cholesky_solve(&a, &rhs, p) else {
+            if !cholesky_solve(&a, &rhs, p, &mut factor, &mut step) {
                 lambda *= 10.0;
                 continue;
-            };
+            }
             for i in 0..p {
                 trial[i] = raw[i] + step[i];
             }
@@ -1946,14 +2007,17 @@ fn information(value: f64, n: usize, k: usize) -> (f64, f64, f64, f64) {
     (lik, aic, aicc, bic)
 }
 
-/// Optimizes from R's start and from a more reactive one and keeps the better.
-fn two_starts(
+/// Optimizes from R's start, or from a more reactive one when R's is not admissible.
+fn start_and_optimize(
     layout: &Layout,
     y: &[f64],
     start: &[f64],
     max_it: usize,
 ) -> Option<(Vec<f64>, f64, usize)> {
     let mut best = optimize(layout, y, start, max_it);
+    if best.is_some() {
+        return best;
+    }
     let mut alt = start.to_vec();
     alt[0] = 0.5;
     if let Some(i) = layout.beta {
@@ -1983,7 +2047,7 @@ fn first_stage(full: &Layout, y: &[f64]) -> Result<Stage> {
     } else {
         *full
     };
-    let found = two_starts(&layout, y, &start_full[..layout.n_free], MAX_ITERATIONS);
+    let found = start_and_optimize(&layout, y, &start_full[..layout.n_free], MAX_ITERATIONS);
     let Some((raw, value, iterations)) = found else {
         return Err(Error::Fit {
             model: spec.to_string(),
@@ -2134,6 +2198,42 @@ mod tests {
         assert_eq!(EtsSpec::parse("ETS(A,N,N)").unwrap().code(), "ANN");
         assert!(EtsSpec::parse("MMM").is_err());
         assert!(EtsSpec::parse("ANdN").is_err());
+    }
+
+    #[test]
+    fn selected_quantiles_equal_sorted_ones() {
+        for n in [101usize, 1021] {
+            let values: Vec<f64> = (0..n)
+                .map(|i| ((i * 7919) % n) as f64 * 0.37 - 20.0)
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(|a, b| a.total_cmp(b));
+            for p in [0.025, 0.1, 0.5, 0.9, 0.975] {
+                let pos = p * (n - 1) as f64;
+                let lo = pos.floor() as usize;
+                let want =
+                    sorted[lo] + (pos - lo as f64) * (sorted[(lo + 1).min(n - 1)] - sorted[lo]);
+                let mut work = values.clone();
+                let mid = n / 2;
+                work.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+                let (lower, upper) = work.split_at_mut(mid);
+                assert!(
+                    (side_quantile(lower, upper, p, n) - want).abs() < 1e-12,
+                    "n {n} p {p}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn log_sum_equals_the_sum_of_logs() {
+        let xs: Vec<f64> = (1..200)
+            .map(|i| (i as f64).powf(1.7) * 1e-3 + 1e-6)
+            .collect();
+        let mut acc = LogSum::new();
+        xs.iter().for_each(|&x| acc.add(x));
+        let direct: f64 = xs.iter().map(|x| x.ln()).sum();
+        assert!((acc.value() - direct).abs() < 1e-9 * direct.abs().max(1.0));
     }
 
     #[test]
