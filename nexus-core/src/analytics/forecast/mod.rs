@@ -145,9 +145,15 @@ pub fn season_length_for(period: Period) -> usize {
     }
 }
 
-/// Checks that every level is a percentage strictly between 0 and 100.
+/// Checks that every level is a percentage strictly between 0 and 100, given once.
 pub(crate) fn check_levels(levels: &[f64]) -> Result<()> {
-    for &l in levels {
+    for (i, &l) in levels.iter().enumerate() {
+        if levels[..i].contains(&l) {
+            return Err(Error::InvalidArgument {
+                name: "level",
+                message: format!("{l} is given twice"),
+            });
+        }
         if !(l > 0.0 && l < 100.0) {
             return Err(Error::InvalidArgument {
                 name: "level",
@@ -270,6 +276,7 @@ mod tests {
     fn bad_levels_and_series_are_named() {
         assert!(check_levels(&[80.0, 95.0]).is_ok());
         assert!(check_levels(&[100.0]).is_err());
+        assert!(check_levels(&[80.0, 80.0]).is_err());
         let err = check_series("y", &[1.0, f64::NAN]).unwrap_err();
         assert!(err.to_string().contains("row 1"), "{err}");
     }
