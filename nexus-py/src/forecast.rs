@@ -18,14 +18,13 @@
 //! [`day_arg`]: crate::analytics::day_arg
 //! [`whole`]: crate::segments::whole
 
-use polars::prelude::*;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyByteArray;
 
 use nexus_core::Error;
 use nexus_core::analytics::forecast::{
-    self, AutoEts, Criterion, CvOptions, Ets, EtsSpec, FittedEts, Forecast, ManyOptions,
+    self, AutoEts, Criterion, CvOptions, Ets, EtsSpec, FittedEts, ManyOptions,
     intermittent::{self, Croston, Sba, Tsb},
     metrics::Accuracy,
 };
@@ -54,35 +53,6 @@ fn to_bytes<'py>(py: Python<'py>, values: &[f64]) -> PyResult<Bound<'py, PyByteA
         }
         Ok(())
     })
-}
-
-/// A level as a column-name suffix, as the core writes it: `80` for 80.0, `97.5` for 97.5.
-fn level_name(level: f64) -> String {
-    if level.fract() == 0.0 && level.abs() < 1e15 {
-        format!("{}", level as i64)
-    } else {
-        format!("{level}")
-    }
-}
-
-/// A forecast as a table: `mean`, then `lo-{level}` and `hi-{level}` per level, in the
-/// order of the levels, one row per step.
-fn forecast_frame(forecast: &Forecast) -> Result<DataFrame, Error> {
-    let mut columns = vec![Column::new("mean".into(), forecast.mean.clone())];
-    let mut seen = std::collections::HashSet::new();
-    for iv in &forecast.intervals {
-        let name = level_name(iv.level);
-        if !seen.insert(name.clone()) {
-            return Err(Error::InvalidArgument {
-                name: "level",
-                message: format!("{} is given twice", iv.level),
-            });
-        }
-        columns.push(Column::new(format!("lo-{name}").into(), iv.lower.clone()));
-        columns.push(Column::new(format!("hi-{name}").into(), iv.upper.clone()));
-    }
-    DataFrame::new(forecast.mean.len(), columns)
-        .map_err(|e| Error::invalid_data("", None, e.to_string()))
 }
 
 /// An error of a series or group that could not be forecast, as Python sees it: its code and
@@ -269,7 +239,7 @@ impl PyFittedEts {
         let fitted = &self.fitted;
         run(py, || {
             let h = whole("h", h, 0, MAX_WHOLE)?;
-            forecast_frame(&fitted.predict(h, &level)?)
+            fitted.predict(h, &level)?.to_frame()
         })
         .map(PyTable::new)
     }
@@ -588,7 +558,7 @@ pub(crate) fn intermittent_forecast<'py>(
             profile.nonzero,
             profile.class.as_str(),
         );
-        Ok((name, forecast_frame(&forecast)?, profile, fit))
+        Ok((name, forecast.to_frame()?, profile, fit))
     })?;
     let fit = match fit {
         Some((fitted, residuals)) => Some((to_bytes(py, &fitted)?, to_bytes(py, &residuals)?)),

@@ -20,7 +20,7 @@
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::rfm::{Day, frame};
+use super::rfm::{Day, date_column, frame};
 use super::transactions::{Transactions, civil_from_days, days_from_civil};
 use crate::{Error, Result};
 
@@ -161,16 +161,6 @@ struct Acc {
     new_customers: u64,
     new_revenue: f64,
     repeaters: u64,
-}
-
-fn date_column(name: &str, days: impl Iterator<Item = Day>) -> Result<Column> {
-    let days: Vec<i32> = days
-        .map(|d| i32::try_from(d).map_err(|_| Error::invalid_data(name, None, "date out of range")))
-        .collect::<Result<_>>()?;
-    Ok(Int32Chunked::from_vec(name.into(), days)
-        .into_date()
-        .into_series()
-        .into_column())
 }
 
 /// One customer's activity: (group, period, order digest, amount, items, refunded) per row,

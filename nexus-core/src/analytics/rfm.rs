@@ -159,6 +159,17 @@ pub(crate) fn frame(cols: Vec<Column>) -> Result<DataFrame> {
     DataFrame::new_infer_height(cols).map_err(|e| Error::invalid_data("", None, e.to_string()))
 }
 
+/// A polars date column of day numbers.
+pub(crate) fn date_column(name: &str, days: impl Iterator<Item = Day>) -> Result<Column> {
+    let days: Vec<i32> = days
+        .map(|d| i32::try_from(d).map_err(|_| Error::invalid_data(name, None, "date out of range")))
+        .collect::<Result<_>>()?;
+    Ok(Int32Chunked::from_vec(name.into(), days)
+        .into_date()
+        .into_series()
+        .into_column())
+}
+
 #[derive(Default, Clone, Copy)]
 struct CustomerSummary {
     present: bool,

@@ -12,7 +12,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::kpi::Period;
-use super::rfm::{Day, frame};
+use super::rfm::{Day, date_column, frame};
 use super::transactions::{Transactions, days_from_civil};
 use crate::{Error, Result};
 
@@ -188,17 +188,6 @@ pub(crate) fn check_day(name: &'static str, day: Day) -> Result<Day> {
             message: format!("day {day} is outside the years -9999 to 9999"),
         })
     }
-}
-
-/// A polars date column of day numbers.
-pub(crate) fn date_column(name: &str, days: impl Iterator<Item = Day>) -> Result<Column> {
-    let days: Vec<i32> = days
-        .map(|d| i32::try_from(d).map_err(|_| Error::invalid_data(name, None, "date out of range")))
-        .collect::<Result<_>>()?;
-    Ok(Int32Chunked::from_vec(name.into(), days)
-        .into_date()
-        .into_series()
-        .into_column())
 }
 
 /// Revenue, orders and units per period (see the [module docs](self)).
@@ -577,7 +566,7 @@ impl SalesForecast {
             .map(|g| g.forecast.intervals.iter().map(|i| i.level).collect())
             .unwrap_or_default();
         for (i, level) in levels.iter().enumerate() {
-            let name = crate::analytics::forecast::batch::level_name(*level);
+            let name = crate::analytics::forecast::level_name(*level);
             let lo: Vec<f64> = self
                 .groups
                 .iter()

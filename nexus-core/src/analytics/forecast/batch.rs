@@ -4,8 +4,8 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::Forecast;
 use super::ets::AutoEts;
+use super::{Forecast, level_name};
 use crate::analytics::transactions::{
     civil_from_days, column, customer_codes, days_from_civil, read_amounts, read_days,
 };
@@ -384,15 +384,6 @@ pub fn forecast_many(frame: &DataFrame, opts: &ManyOptions) -> Result<ManyForeca
     }
     let frame = crate::analytics::rfm::frame(columns)?;
     Ok(ManyForecast { frame, failed })
-}
-
-/// `80` for 80.0, `97.5` for 97.5.
-pub(crate) fn level_name(level: f64) -> String {
-    if level.fract() == 0.0 {
-        format!("{}", level as i64)
-    } else {
-        format!("{level}")
-    }
 }
 
 fn with_series(id: &str, e: Error) -> Error {

@@ -64,6 +64,22 @@ impl Forecast {
         self.mean.len()
     }
 
+    /// The forecast as a table, one row per step: `mean`, then `lo-{level}` and
+    /// `hi-{level}` per level in the order of the levels (statsforecast's names).
+    pub fn to_frame(&self) -> Result<polars::prelude::DataFrame> {
+        use polars::prelude::Column;
+        let levels: Vec<f64> = self.intervals.iter().map(|i| i.level).collect();
+        check_levels(&levels)?;
+        let mut columns = vec![Column::new("mean".into(), self.mean.clone())];
+        for iv in &self.intervals {
+            let name = level_name(iv.level);
+            columns.push(Column::new(format!("lo-{name}").into(), iv.lower.clone()));
+            columns.push(Column::new(format!("hi-{name}").into(), iv.upper.clone()));
+        }
+        polars::prelude::DataFrame::new(self.mean.len(), columns)
+            .map_err(|e| Error::invalid_data("", None, e.to_string()))
+    }
+
     /// Raises negative means and bounds to zero (for quantities that cannot be negative).
     pub fn clip_at_zero(&mut self) {
         let clip = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = x.max(0.0));
@@ -131,6 +147,15 @@ pub fn forecast_period_series(
     })?;
     let names: Vec<String> = periods.iter().map(|p| p.to_string()).collect();
     Ok((format!("MSTL({})+{trend_name}", names.join(",")), forecast))
+}
+
+/// A level as a column-name suffix: `80` for 80.0, `97.5` for 97.5.
+pub fn level_name(level: f64) -> String {
+    if level.fract() == 0.0 && level.abs() < 1e15 {
+        format!("{}", level as i64)
+    } else {
+        format!("{level}")
+    }
 }
 
 /// The usual seasonal period of a series sampled every `period`: 7 for daily, 52 for
@@ -270,6 +295,38 @@ mod tests {
         assert!((normal_quantile(0.9) - 1.281_551_565_544_6).abs() < 1e-6);
         assert!((normal_quantile(0.5)).abs() < 1e-9);
         assert!((normal_quantile(0.001) + 3.090_232_306_167_8).abs() < 1e-6);
+    }
+
+    #[test]
+    fn forecasts_become_tables_with_statsforecast_names() {
+        let iv = |level: f64| Interval {
+            level,
+            lower: vec![1.0, 2.0],
+            upper: vec![5.0, 6.0],
+        };
+        let f = Forecast {
+            mean: vec![3.0, 4.0],
+            intervals: vec![iv(80.0), iv(97.5)],
+        };
+        let frame = f.to_frame().unwrap();
+        let names: Vec<String> = frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(names, ["mean", "lo-80", "hi-80", "lo-97.5", "hi-97.5"]);
+        assert_eq!(frame.height(), 2);
+        let twice = Forecast {
+            mean: vec![3.0, 4.0],
+            intervals: vec![iv(80.0), iv(80.0)],
+        };
+        assert!(
+            twice
+                .to_frame()
+                .unwrap_err()
+                .to_string()
+                .contains("given twice")
+        );
     }
 
     #[test]
