@@ -591,7 +591,12 @@ impl AutoEts {
         let crit = self.criterion;
         let stages: Vec<(EtsSpec, Result<Stage>)> = candidates
             .par_iter()
-            .map(|&spec| (spec, first_stage(&Layout::new(spec, m), y)))
+            .map(|&spec| {
+                (
+                    spec,
+                    first_stage(&Layout::new(spec, m), y, SELECTION_TOLERANCE),
+                )
+            })
             .collect();
         // Free the initial seasonal states of the best seasonal candidate only: the polish
         // is the costly part, and it rarely reorders candidates the first stage separates.
@@ -644,7 +649,7 @@ impl AutoEts {
             }
         }
         let best = match best {
-            Some((_, st)) => Some(finish(st, y, self.simulations)?),
+            Some((_, st)) => Some(finish(refine(y, st), y, self.simulations)?),
             None => None,
         };
         match best {
@@ -1849,6 +1854,10 @@ const POLISHED_CANDIDATES: usize = 1;
 /// An accepted step that lowers the objective by less than this (relative) ends the fit: a
 /// change of n * 1e-7 in the criterion.
 const REL_TOLERANCE: f64 = 1e-7;
+/// The same while an automatic selection compares candidates: a change of n * 1e-6 in the
+/// criterion, far below any difference that decides between models. The winner is then
+/// refined to [`REL_TOLERANCE`].
+const SELECTION_TOLERANCE: f64 = 1e-6;
 /// The same for the second stage, whose many initial states make progress slow near the
 /// optimum: a change of n * 1e-5 in the criterion per step.
 const POLISH_TOLERANCE: f64 = 1e-5;
@@ -1861,6 +1870,7 @@ fn optimize(
     y: &[f64],
     start_raw: &[f64],
     max_iterations: usize,
+    tolerance: f64,
 ) -> Option<(Vec<f64>, f64, usize)> {
     let p = layout.n_free;
     let ns = layout.n_smoothing();
@@ -1876,9 +1886,10 @@ fn optimize(
     let tolerance = if layout.season.is_some() {
         POLISH_TOLERANCE
     } else {
-        REL_TOLERANCE
+        tolerance
     };
     let mut lambda = 1e-3;
+    let mut nu = 2.0;
     let mut trial = vec![0.0; p];
     let mut a = vec![0.0; p * p];
     let mut rhs = vec![0.0; p];
@@ -1936,10 +1947,27 @@ fn optimize(
                 f64::INFINITY
             };
             if candidate < value {
+                // Nielsen's update: the better the quadratic model predicted the decrease,
+                // the more the damping shrinks.
+                let mut predicted = 0.0;
+                for r in 0..p {
+                    let mut js = 0.0;
+                    for c in 0..p {
+                        js += lin.jtj[r * p + c] * step[c];
+                    }
+                    predicted -= step[r] * (2.0 * lin.jtr[r] + js);
+                }
+                let rho = if predicted > 0.0 {
+                    (value - candidate) / predicted
+                } else {
+                    0.0
+                };
                 let rel = (value - candidate) / value.max(1e-300);
                 raw.copy_from_slice(&trial);
                 value = candidate;
-                lambda = (lambda / 4.0).max(1e-12);
+                let shrink = (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 3.0);
+                lambda = (lambda * shrink).max(1e-12);
+                nu = 2.0;
                 improved = true;
                 converged = rel < tolerance;
                 break;
@@ -1955,7 +1983,8 @@ fn optimize(
                 converged = true;
                 break;
             }
-            lambda *= 4.0;
+            lambda *= nu;
+            nu *= 2.0;
             if lambda > 1e12 {
                 converged = true;
                 break;
@@ -2013,8 +2042,9 @@ fn start_and_optimize(
     y: &[f64],
     start: &[f64],
     max_it: usize,
+    tolerance: f64,
 ) -> Option<(Vec<f64>, f64, usize)> {
-    let mut best = optimize(layout, y, start, max_it);
+    let mut best = optimize(layout, y, start, max_it, tolerance);
     if best.is_some() {
         return best;
     }
@@ -2026,7 +2056,7 @@ fn start_and_optimize(
     if let Some(i) = layout.gamma {
         alt[i] = 0.1;
     }
-    if let Some((raw, value, it)) = optimize(layout, y, &alt, max_it) {
+    if let Some((raw, value, it)) = optimize(layout, y, &alt, max_it, tolerance) {
         let used = best.as_ref().map(|b| b.2).unwrap_or(0);
         if best.as_ref().map(|b| value < b.1).unwrap_or(true) {
             best = Some((raw, value, it + used));
@@ -2039,7 +2069,7 @@ fn start_and_optimize(
 
 /// The first stage: seasonal models with their initial seasonal states held at R's
 /// heuristic (a handful of parameters, fast); other models completely.
-fn first_stage(full: &Layout, y: &[f64]) -> Result<Stage> {
+fn first_stage(full: &Layout, y: &[f64], tolerance: f64) -> Result<Stage> {
     let spec = full.spec;
     let (start_full, seasons) = initial_states(full, y);
     let layout = if spec.has_season() {
@@ -2047,7 +2077,13 @@ fn first_stage(full: &Layout, y: &[f64]) -> Result<Stage> {
     } else {
         *full
     };
-    let found = start_and_optimize(&layout, y, &start_full[..layout.n_free], MAX_ITERATIONS);
+    let found = start_and_optimize(
+        &layout,
+        y,
+        &start_full[..layout.n_free],
+        MAX_ITERATIONS,
+        tolerance,
+    );
     let Some((raw, value, iterations)) = found else {
         return Err(Error::Fit {
             model: spec.to_string(),
@@ -2074,7 +2110,7 @@ fn polish(full: &Layout, y: &[f64], stage: Stage) -> Stage {
     let m = full.m;
     let mut raw = stage.raw.clone();
     raw.extend_from_slice(&stage.seasons[..m - 1]);
-    match optimize(full, y, &raw, POLISH_ITERATIONS) {
+    match optimize(full, y, &raw, POLISH_ITERATIONS, POLISH_TOLERANCE) {
         Some((raw, value, it)) if value <= stage.value => Stage {
             layout: *full,
             raw,
@@ -2086,9 +2122,26 @@ fn polish(full: &Layout, y: &[f64], stage: Stage) -> Stage {
     }
 }
 
+/// Continues the selected model's first stage to the full tolerance (a polished model
+/// already went through its second stage).
+fn refine(y: &[f64], stage: Stage) -> Stage {
+    if stage.layout.season.is_some() || stage.iterations == 0 {
+        return stage;
+    }
+    match optimize(&stage.layout, y, &stage.raw, MAX_ITERATIONS, REL_TOLERANCE) {
+        Some((raw, value, it)) if value <= stage.value => Stage {
+            raw,
+            value,
+            iterations: stage.iterations + it,
+            ..stage
+        },
+        _ => stage,
+    }
+}
+
 /// Fits one model completely (both stages).
 fn fit_model(full: &Layout, y: &[f64], simulations: usize) -> Result<FittedEts> {
-    let stage = first_stage(full, y)?;
+    let stage = first_stage(full, y, REL_TOLERANCE)?;
     finish(polish(full, y, stage), y, simulations)
 }
 
