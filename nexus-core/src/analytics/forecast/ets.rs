@@ -1951,10 +1951,8 @@ fn optimize(
                 // the more the damping shrinks.
                 let mut predicted = 0.0;
                 for r in 0..p {
-                    let mut js = 0.0;
-                    for c in 0..p {
-                        js += lin.jtj[r * p + c] * step[c];
-                    }
+                    let row = &lin.jtj[r * p..(r + 1) * p];
+                    let js: f64 = row.iter().zip(&step).map(|(a, b)| a * b).sum();
                     predicted -= step[r] * (2.0 * lin.jtr[r] + js);
                 }
                 let rho = if predicted > 0.0 {
