@@ -43,6 +43,22 @@ const GROUP_PAGES: usize = 8;
 /// The most records written in one transaction when pages are grouped.
 const GROUP_RECORDS: usize = 1_000;
 
+/// A page write running while the next group is prepared.
+struct InFlight {
+    write: tokio::task::JoinHandle<Result<crate::store::PageOutcome>>,
+    checkpoint: Option<SyncCursor>,
+    started: Instant,
+}
+
+/// What grouping pages needs: the fetched batches and the tallies they add to.
+struct Group<'a, T> {
+    rx: &'a mut tokio::sync::mpsc::Receiver<Result<Batch<T>>>,
+    engine: &'a QualityEngine,
+    tally: &'a mut QualityTally,
+    total: &'a mut Option<u64>,
+    failed: Option<Error>,
+}
+
 /// How one store is synced.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
@@ -652,6 +668,10 @@ impl Syncer {
         });
         let mut total = None;
         let mut ended = false;
+        // One write in flight while the next group is checked and encoded: the writer
+        // and the rest of the pipeline run on different cores. Writes stay in order (the
+        // next one starts only after the previous one has committed).
+        let mut in_flight: Option<InFlight> = None;
         loop {
             let next = tokio::select! {
                 b = rx.recv() => b,
@@ -680,51 +700,43 @@ impl Syncer {
             // Group commit: pages already fetched are written in the same transaction (up
             // to a limit), their last checkpoint with them; fewer, larger transactions
             // write far less to the WAL. A fetch error is kept for after the write.
-            let mut failed = None;
-            while page.records.len() + page.quarantine.len() < GROUP_RECORDS {
-                match rx.try_recv() {
-                    Ok(Ok(b)) => {
-                        total = b.read_total.or(total);
-                        let (more, quality) = self.prepare(source, &engine, b, &mut report);
-                        tally.add(&quality);
-                        page.absorb(more);
-                    }
-                    Ok(Err(e)) => {
-                        failed = Some(e);
-                        break;
-                    }
-                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
-                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,
-                }
-            }
+            let mut group = Group {
+                rx: &mut rx,
+                engine: &engine,
+                tally: &mut tally,
+                total: &mut total,
+                failed: None,
+            };
+            self.absorb_ready(source, &mut group, &mut page, &mut report);
+            let failed = group.failed.take();
             let checkpoint = page.checkpoint.clone();
-            let out = match self.store.write_page(page).await {
-                Ok(o) => o,
-                Err(e) => {
-                    report.error = Some(ErrorInfo::from(&e));
+            // Encoded here, while the previous page is being written.
+            let prepared = crate::store::prepare_page(page);
+            if let Some(w) = in_flight.take() {
+                let settled = self.settle(w, source, run_id, &mut report, *group.total, started);
+                if let Err(e) = settled.await {
+                    report.error = Some(e);
                     break;
                 }
-            };
-            report.written += out.written;
-            report.stale += out.stale;
-            report.quarantined += out.quarantined;
-            report.released += out.released;
-            if checkpoint.is_some() {
-                report.checkpoint = checkpoint;
             }
-            let labels = [
-                ("store", source.name.clone()),
-                ("entity", <T as Checkpointed>::ENTITY.as_str().to_owned()),
-            ];
-            metrics::counter!("nexus_sync_records_written_total", &labels).increment(out.written);
-            metrics::counter!("nexus_sync_records_quarantined_total", &labels)
-                .increment(out.quarantined);
-            metrics::histogram!("nexus_sync_page_seconds", &labels)
-                .record(page_started.elapsed().as_secs_f64());
-            self.emit(run_id, source, &report, total, started, false);
+            let store = self.store.clone();
+            in_flight = Some(InFlight {
+                write: tokio::spawn(async move { store.write_prepared(prepared).await }),
+                checkpoint,
+                started: page_started,
+            });
             if let Some(e) = failed {
                 report.error = Some(ErrorInfo::from(&e));
                 break;
+            }
+        }
+        // The last write always completes (a cancelled sync keeps what it fetched).
+        if let Some(w) = in_flight.take() {
+            if let Err(e) = self
+                .settle(w, source, run_id, &mut report, total, started)
+                .await
+            {
+                report.error.get_or_insert(e);
             }
         }
         fetch.abort();
@@ -734,6 +746,73 @@ impl Syncer {
         report.quality = tally.summary(&opts.rules);
         self.emit(run_id, source, &report, total, started, true);
         Ok((report, tally))
+    }
+
+    /// Adds the batches already fetched to `page`, up to [`GROUP_RECORDS`]; a fetch error
+    /// is kept in the group for after the write.
+    fn absorb_ready<T: SyncRecord>(
+        &self,
+        source: &Source,
+        group: &mut Group<'_, T>,
+        page: &mut PageWrite,
+        report: &mut EntityReport,
+    ) {
+        while group.failed.is_none() && page.records.len() + page.quarantine.len() < GROUP_RECORDS {
+            match group.rx.try_recv() {
+                Ok(Ok(b)) => {
+                    *group.total = b.read_total.or(*group.total);
+                    let (more, quality) = self.prepare(source, group.engine, b, report);
+                    group.tally.add(&quality);
+                    page.absorb(more);
+                }
+                Ok(Err(e)) => group.failed = Some(e),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Waits for a write and adds its outcome to the report.
+    async fn settle(
+        &self,
+        w: InFlight,
+        source: &Source,
+        run_id: &str,
+        report: &mut EntityReport,
+        total: Option<u64>,
+        started: Instant,
+    ) -> std::result::Result<(), ErrorInfo> {
+        let out = match w.write.await {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => return Err(ErrorInfo::from(&e)),
+            Err(e) => {
+                return Err(ErrorInfo::from(&Error::Store {
+                    backend: match self.store.kind() {
+                        crate::store::StoreKind::Sqlite => "sqlite",
+                        crate::store::StoreKind::Postgres => "postgres",
+                    },
+                    message: format!("the write of a page stopped: {e}"),
+                    retryable: false,
+                }));
+            }
+        };
+        report.written += out.written;
+        report.stale += out.stale;
+        report.quarantined += out.quarantined;
+        report.released += out.released;
+        if w.checkpoint.is_some() {
+            report.checkpoint = w.checkpoint;
+        }
+        let labels = [
+            ("store", source.name.clone()),
+            ("entity", report.entity.as_str().to_owned()),
+        ];
+        metrics::counter!("nexus_sync_records_written_total", &labels).increment(out.written);
+        metrics::counter!("nexus_sync_records_quarantined_total", &labels)
+            .increment(out.quarantined);
+        metrics::histogram!("nexus_sync_page_seconds", &labels)
+            .record(w.started.elapsed().as_secs_f64());
+        self.emit(run_id, source, report, total, started, false);
+        Ok(())
     }
 
     /// Checks a batch and splits it into the page to write and its quarantine.

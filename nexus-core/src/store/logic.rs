@@ -176,8 +176,63 @@ fn encode_all<T: Stored>(
     }
 }
 
-/// Writes a page: records newer than (or as new as) the stored ones, quarantine, checkpoint.
-pub(crate) async fn write_page(db: &dyn Db, page: PageWrite) -> Result<PageOutcome> {
+/// The inserts of one table, built before the write; `owner` is the column holding the
+/// owning record's source id (so a stale record's rows can be taken out).
+struct Prebuilt {
+    table: &'static Table,
+    main: bool,
+    owner: usize,
+    stmts: Vec<Stmt>,
+}
+
+/// A page encoded and turned into statements ahead of its transaction: the query of the
+/// stored versions, and the plan that finishes the write from its answer.
+pub(crate) struct Prepared {
+    first: Query,
+    plan: Plan,
+    outcome: Arc<Mutex<PageOutcome>>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").finish_non_exhaustive()
+    }
+}
+
+/// The multi-row inserts of `rows` into `table`; the record tables' inserts update an
+/// existing row unless it is newer.
+fn insert_statements(table: &'static Table, main: bool, rows: Vec<Vec<Val>>) -> Vec<Stmt> {
+    let names = table.names();
+    let mut chunk = chunked_inserts(table.name, &names, rows);
+    if main {
+        let sets: Vec<String> = names[table.key..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let suffix = format!(
+            " ON CONFLICT (platform, store, source_id) DO UPDATE SET {} WHERE excluded.version >= {}.version",
+            sets.join(", "),
+            table.name
+        );
+        for st in &mut chunk {
+            st.sql.push_str(&suffix);
+        }
+    }
+    chunk
+}
+
+fn column_index(table: &Table, name: &str) -> usize {
+    table
+        .cols
+        .iter()
+        .position(|c| c.0 == name)
+        .unwrap_or_else(|| unreachable!("{} has no column {name}", table.name))
+}
+
+/// Encodes a page and builds its statements, assuming no stored record is newer (the plan
+/// takes the rows of any that are out again): the work that needs no database, done
+/// before the transaction so the writer only writes.
+pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
     let PageWrite {
         store,
         platform,
@@ -218,7 +273,7 @@ pub(crate) async fn write_page(db: &dyn Db, page: PageWrite) -> Result<PageOutco
                 Val::Text(store.clone()),
                 Val::Text(entity.as_str().to_owned()),
             ]);
-            params.extend(ids);
+            params.extend(ids.iter().cloned());
             Stmt::new(
                 format!(
                     "SELECT source_id, version, 0 FROM {} WHERE platform = ? AND store = ? AND source_id IN ({m}) \
@@ -232,11 +287,100 @@ pub(crate) async fn write_page(db: &dyn Db, page: PageWrite) -> Result<PageOutco
         },
         types: &[Ty::Text, Ty::Int, Ty::Int],
     };
+    let p = || Val::Text(platform.as_str().to_owned());
+    let s = || Val::Text(store.clone());
+    // Every record's rows, by table.
+    let mut all = TableRows::default();
+    for rows in enc.rows {
+        for (table, rs) in rows.tables {
+            for r in rs {
+                all.push(table, r);
+            }
+        }
+    }
+    let inserts: Vec<Prebuilt> = all
+        .tables
+        .into_iter()
+        .map(|(table, rows)| {
+            let main = table.name == enc.main.name;
+            let owner = if main {
+                column_index(table, "source_id")
+            } else {
+                match enc.children.iter().find(|(t, _)| t.name == table.name) {
+                    Some((_, Owner::Column(col))) => column_index(table, col),
+                    _ => column_index(table, "owner_id"),
+                }
+            };
+            Prebuilt {
+                table,
+                main,
+                owner,
+                stmts: insert_statements(table, main, rows),
+            }
+        })
+        .collect();
+    // After the records: the clean ones leave quarantine, the bad ones enter it, and the
+    // checkpoint moves.
+    let mut tail = Vec::new();
+    if !ids.is_empty() {
+        let mut params = vec![p(), s(), Val::Text(entity.as_str().to_owned())];
+        let n = ids.len();
+        params.extend(ids);
+        tail.push(Stmt::new(
+            format!(
+                "DELETE FROM quarantine WHERE platform = ? AND store = ? AND entity = ? AND record_key IN ({})",
+                marks(n)
+            ),
+            params,
+        ));
+    }
+    let quarantined = quarantine.len() as u64;
+    for q in quarantine {
+        let key = q.key();
+        tail.push(Stmt::new(
+            "INSERT INTO quarantine (platform, store, entity, record_key, source_id, reason, rules, raw, first_seen, last_seen, times_seen) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (platform, store, entity, record_key) DO UPDATE SET \
+             source_id = excluded.source_id, reason = excluded.reason, rules = excluded.rules, raw = excluded.raw, \
+             last_seen = excluded.last_seen, times_seen = quarantine.times_seen + 1",
+            vec![
+                p(),
+                s(),
+                Val::Text(q.entity.as_str().to_owned()),
+                Val::Text(key),
+                Val::opt_text(q.source_id.as_deref()),
+                Val::Text(q.reason),
+                Val::Json(serde_json::to_string(&q.rules).unwrap_or_else(|_| "[]".into())),
+                compress(q.raw).map_or(Val::Null, Val::Blob),
+                Val::Ts(at),
+                Val::Ts(at),
+            ],
+        ));
+    }
+    if let Some(cp) = checkpoint {
+        tail.push(Stmt::new(
+            "INSERT INTO checkpoints (store, entity, platform, cursor_updated_at, cursor_id, saved_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (store, entity) DO UPDATE SET platform = excluded.platform, cursor_updated_at = excluded.cursor_updated_at, \
+             cursor_id = excluded.cursor_id, saved_at = excluded.saved_at",
+            vec![
+                s(),
+                Val::Text(entity.as_str().to_owned()),
+                p(),
+                Val::Ts(cp.updated_at),
+                Val::Text(cp.id),
+                Val::Ts(at),
+            ],
+        ));
+    }
+    let keys = enc.keys;
+    let children = enc.children;
     let outcome = Arc::new(Mutex::new(PageOutcome::default()));
     let out = outcome.clone();
     let plan: Plan = Box::new(move |rows| {
         let mut stored: HashMap<String, i64> = HashMap::new();
-        let mut o = PageOutcome::default();
+        let mut o = PageOutcome {
+            quarantined,
+            ..PageOutcome::default()
+        };
         for r in rows {
             match (r.first(), r.get(1), r.get(2)) {
                 (Some(Val::Text(id)), Some(Val::Int(v)), Some(Val::Int(0))) => {
@@ -247,31 +391,25 @@ pub(crate) async fn write_page(db: &dyn Db, page: PageWrite) -> Result<PageOutco
             }
         }
         let mut replaced = Vec::new();
-        let mut clean = Vec::new();
-        let mut all = TableRows::default();
-        for ((id, version), rows) in enc.keys.into_iter().zip(enc.rows) {
-            clean.push(Val::Text(id.clone()));
+        let mut stale = std::collections::HashSet::new();
+        for (id, version) in keys {
             match stored.get(&id) {
                 Some(v) if *v > version => {
                     o.stale += 1;
+                    stale.insert(id);
                     continue;
                 }
                 Some(_) => replaced.push(Val::Text(id)),
                 None => {}
             }
             o.written += 1;
-            for (table, rs) in rows.tables {
-                for r in rs {
-                    all.push(table, r);
-                }
-            }
         }
         let p = || Val::Text(platform.as_str().to_owned());
         let s = || Val::Text(store.clone());
         let mut stmts = Vec::new();
         // The children of replaced records go; the new ones come with the new version.
         if !replaced.is_empty() {
-            for (table, owner) in &enc.children {
+            for (table, owner) in &children {
                 let mut params = vec![p(), s()];
                 let cond = match owner {
                     Owner::Column(col) => format!("{col} IN ({})", marks(replaced.len())),
@@ -290,77 +428,50 @@ pub(crate) async fn write_page(db: &dyn Db, page: PageWrite) -> Result<PageOutco
                 ));
             }
         }
-        for (table, rs) in all.tables {
-            let names = table.names();
-            let mut chunk = chunked_inserts(table.name, &names, rs);
-            if table.name == enc.main.name {
-                let sets: Vec<String> = names[table.key..]
-                    .iter()
-                    .map(|c| format!("{c} = excluded.{c}"))
-                    .collect();
-                for st in &mut chunk {
-                    st.sql.push_str(&format!(
-                        " ON CONFLICT (platform, store, source_id) DO UPDATE SET {} WHERE excluded.version >= {}.version",
-                        sets.join(", "),
-                        table.name
-                    ));
+        for b in inserts {
+            if stale.is_empty() {
+                stmts.extend(b.stmts);
+                continue;
+            }
+            // Rare: a stored record is newer than the page's copy. Its rows come out.
+            let width = b.table.cols.len();
+            let mut rows = Vec::new();
+            for st in b.stmts {
+                let mut params = st.params.into_iter();
+                loop {
+                    let row: Vec<Val> = params.by_ref().take(width).collect();
+                    if row.is_empty() {
+                        break;
+                    }
+                    let keep = match &row[b.owner] {
+                        Val::Text(id) => !stale.contains(id),
+                        _ => true,
+                    };
+                    if keep {
+                        rows.push(row);
+                    }
                 }
             }
-            stmts.extend(chunk);
+            stmts.extend(insert_statements(b.table, b.main, rows));
         }
-        // Records that arrived clean leave quarantine.
-        if !clean.is_empty() {
-            let mut params = vec![p(), s(), Val::Text(entity.as_str().to_owned())];
-            let n = clean.len();
-            params.extend(clean);
-            stmts.push(Stmt::new(
-                format!(
-                    "DELETE FROM quarantine WHERE platform = ? AND store = ? AND entity = ? AND record_key IN ({})",
-                    marks(n)
-                ),
-                params,
-            ));
-        }
-        for q in quarantine {
-            o.quarantined += 1;
-            let key = q.key();
-            stmts.push(Stmt::new(
-                "INSERT INTO quarantine (platform, store, entity, record_key, source_id, reason, rules, raw, first_seen, last_seen, times_seen) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (platform, store, entity, record_key) DO UPDATE SET \
-                 source_id = excluded.source_id, reason = excluded.reason, rules = excluded.rules, raw = excluded.raw, \
-                 last_seen = excluded.last_seen, times_seen = quarantine.times_seen + 1",
-                vec![
-                    p(),
-                    s(),
-                    Val::Text(q.entity.as_str().to_owned()),
-                    Val::Text(key),
-                    Val::opt_text(q.source_id.as_deref()),
-                    Val::Text(q.reason),
-                    Val::Json(serde_json::to_string(&q.rules).unwrap_or_else(|_| "[]".into())),
-                    compress(q.raw).map_or(Val::Null, Val::Blob),
-                    Val::Ts(at),
-                    Val::Ts(at),
-                ],
-            ));
-        }
-        if let Some(cp) = checkpoint {
-            stmts.push(Stmt::new(
-                "INSERT INTO checkpoints (store, entity, platform, cursor_updated_at, cursor_id, saved_at) VALUES (?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (store, entity) DO UPDATE SET platform = excluded.platform, cursor_updated_at = excluded.cursor_updated_at, \
-                 cursor_id = excluded.cursor_id, saved_at = excluded.saved_at",
-                vec![
-                    s(),
-                    Val::Text(entity.as_str().to_owned()),
-                    p(),
-                    Val::Ts(cp.updated_at),
-                    Val::Text(cp.id),
-                    Val::Ts(at),
-                ],
-            ));
-        }
+        stmts.extend(tail);
         *out.lock().unwrap_or_else(|e| e.into_inner()) = o;
         Ok(stmts)
     });
+    Prepared {
+        first,
+        plan,
+        outcome,
+    }
+}
+
+/// Writes a prepared page in one transaction.
+pub(crate) async fn write_prepared(db: &dyn Db, page: Prepared) -> Result<PageOutcome> {
+    let Prepared {
+        first,
+        plan,
+        outcome,
+    } = page;
     db.transact(first, plan, false).await?;
     let o = *outcome.lock().unwrap_or_else(|e| e.into_inner());
     Ok(o)

@@ -205,6 +205,16 @@ impl PageWrite {
     }
 }
 
+/// A page encoded into rows and statements, ready for [`Store::write_prepared`]: the part
+/// of a write that needs no database, so it can run while the previous page is written.
+#[derive(Debug)]
+pub struct PreparedPage(logic::Prepared);
+
+/// Encodes `page` for [`Store::write_prepared`] (the same for every database).
+pub fn prepare_page(page: PageWrite) -> PreparedPage {
+    PreparedPage(logic::prepare_page(page))
+}
+
 /// What writing a page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageOutcome {
@@ -337,7 +347,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn schema_version(&self) -> Result<u32>;
 
     /// Writes a page (records, quarantine, checkpoint) in one transaction.
-    async fn write_page(&self, page: PageWrite) -> Result<PageOutcome>;
+    async fn write_page(&self, page: PageWrite) -> Result<PageOutcome> {
+        self.write_prepared(prepare_page(page)).await
+    }
+
+    /// Writes a page made ready by [`prepare_page`], in one transaction.
+    async fn write_prepared(&self, page: PreparedPage) -> Result<PageOutcome>;
 
     /// The checkpoint of a store's entity.
     async fn checkpoint(&self, store: &str, entity: EntityKind) -> Result<Option<SyncCursor>>;
@@ -390,11 +405,11 @@ macro_rules! impl_store {
             async fn schema_version(&self) -> $crate::Result<u32> {
                 $crate::store::logic::schema_version(&self.db).await
             }
-            async fn write_page(
+            async fn write_prepared(
                 &self,
-                page: $crate::store::PageWrite,
+                page: $crate::store::PreparedPage,
             ) -> $crate::Result<$crate::store::PageOutcome> {
-                $crate::store::logic::write_page(&self.db, page).await
+                $crate::store::logic::write_prepared(&self.db, page.0).await
             }
             async fn checkpoint(
                 &self,

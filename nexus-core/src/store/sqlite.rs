@@ -31,6 +31,59 @@ pub(crate) struct SqliteDb {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
+    /// Wakes the background checkpointer (file databases only).
+    checkpoints: Option<Checkpoints>,
+}
+
+/// Copying the WAL back into the database file runs on a thread of its own, with its own
+/// connection, so the writer does not stop for it: after a commit the writer only looks at
+/// the WAL's size and, past [`CHECKPOINT_BYTES`], wakes the thread, which runs a passive
+/// checkpoint (it never blocks the writer or the readers). The writer's own automatic
+/// checkpoint stays on as a backstop, much further out.
+#[derive(Clone)]
+struct Checkpoints {
+    wal: PathBuf,
+    wake: std::sync::mpsc::SyncSender<()>,
+}
+
+/// The WAL size that wakes the checkpointer.
+const CHECKPOINT_BYTES: u64 = 8 << 20;
+
+/// The writer's own automatic checkpoint, in pages (64 MiB of 4 KiB pages): reached only
+/// when the checkpointer falls behind, and cheap then, since most frames are copied.
+const BACKSTOP_PAGES: i64 = 16_384;
+
+impl Checkpoints {
+    fn start(path: &Path) -> Result<Self> {
+        let conn = connect(path, None)?;
+        let (wake, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("nexus-sqlite-checkpoint".into())
+            .spawn(move || {
+                // Ends when the last handle on the database is dropped.
+                while rx.recv().is_ok() {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!(error = %e, "background checkpoint failed; the writer's own checkpoint takes over");
+                    }
+                }
+            })
+            .map_err(|e| err(format!("cannot start the checkpoint thread: {e}")))?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(Checkpoints {
+            wal: PathBuf::from(wal),
+            wake,
+        })
+    }
+
+    /// Called after a commit: wakes the checkpointer when the WAL has grown enough.
+    fn after_commit(&self) {
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > CHECKPOINT_BYTES) {
+            // A wake-up already pending is enough.
+            let _ = self.wake.try_send(());
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -95,20 +148,27 @@ impl SqliteStore {
             )
         });
         let p = path.clone();
-        let (writer, reader) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let (writer, reader, checkpoints) = tokio::task::spawn_blocking(move || -> Result<_> {
             if memory.is_none() {
                 if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
                 }
             }
-            let writer = Arc::new(Mutex::new(connect(&p, memory.as_deref())?));
+            let writer = connect(&p, memory.as_deref())?;
             // An in-memory database is private to its connection: read through the writer.
-            let reader = match memory {
-                Some(_) => writer.clone(),
-                None => Arc::new(Mutex::new(connect(&p, None)?)),
+            let (reader, checkpoints) = match memory {
+                Some(_) => (None, None),
+                None => {
+                    writer
+                        .pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)
+                        .map_err(err)?;
+                    (Some(connect(&p, None)?), Some(Checkpoints::start(&p)?))
+                }
             };
-            Ok((writer, reader))
+            let writer = Arc::new(Mutex::new(writer));
+            let reader = reader.map_or_else(|| writer.clone(), |r| Arc::new(Mutex::new(r)));
+            Ok((writer, reader, checkpoints))
         })
         .await
         .map_err(err)??;
@@ -116,6 +176,7 @@ impl SqliteStore {
             path,
             writer,
             reader,
+            checkpoints,
         };
         logic::migrate(&db).await?;
         Ok(SqliteStore { db })
@@ -220,16 +281,26 @@ impl Db for SqliteDb {
 
     async fn transact(&self, first: Query, plan: Plan, _lock: bool) -> Result<()> {
         let writer = self.writer.clone();
+        let checkpoints = self.checkpoints.clone();
+        let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             let mut conn = writer.lock().unwrap_or_else(|e| e.into_inner());
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(err)?;
             let rows = run_query(&tx, &first)?;
-            for s in plan(rows)? {
-                run_stmt(&tx, &s)?;
+            let stmts = plan(rows)?;
+            for s in &stmts {
+                run_stmt(&tx, s)?;
             }
-            tx.commit().map_err(err)
+            tx.commit().map_err(err)?;
+            drop(conn);
+            if let Some(c) = &checkpoints {
+                c.after_commit();
+            }
+            // Freeing a page's values takes a while: not on the writer's way.
+            runtime.spawn_blocking(move || drop(stmts));
+            Ok(())
         })
         .await
         .map_err(err)?

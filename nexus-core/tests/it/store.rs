@@ -286,6 +286,54 @@ both!(
     newest_version_wins
 );
 
+/// One page holding a stale copy, a newer copy and a new record: only the stale one's rows
+/// (its lines included) stay out.
+async fn a_mixed_page_keeps_only_what_is_newer(url: &str) {
+    let db = store::open(url).await.expect("open");
+    let p = PlatformKind::WooCommerce;
+    let stored = vec![
+        (order("10", 200, "20.00"), None),
+        (order("11", 200, "21.00"), None),
+    ];
+    let first = db
+        .write_page(page("woo", p, PageRecords::Orders(stored)))
+        .await
+        .expect("first page");
+    assert_eq!(first.written, 2);
+    // The stale copy has two lines where the stored one has one.
+    let mut stale = order("10", 100, "10.00");
+    let mut second_line = stale.line_items[0].clone();
+    second_line.source_id = "102".into();
+    stale.line_items.push(second_line);
+    let newer = order("11", 300, "31.00");
+    let new = order("12", 100, "12.00");
+    let out = db
+        .write_page(page(
+            "woo",
+            p,
+            PageRecords::Orders(vec![
+                (stale, None),
+                (newer.clone(), None),
+                (new.clone(), None),
+            ]),
+        ))
+        .await
+        .expect("mixed page");
+    assert_eq!((out.written, out.stale), (2, 1));
+    let mut back = db.orders(&ReadFilter::all()).await.expect("read");
+    back.sort_by(|a, b| a.source.id.cmp(&b.source.id));
+    assert_eq!(back, vec![order("10", 200, "20.00"), newer, new]);
+    assert_eq!(
+        back[0].line_items.len(),
+        1,
+        "the stale copy's lines stayed out"
+    );
+}
+both!(
+    a_page_mixing_stale_newer_and_new_records,
+    a_mixed_page_keeps_only_what_is_newer
+);
+
 /// Quarantined records are kept with their reason; arriving clean releases them.
 async fn quarantine_and_release(url: &str) {
     let db = store::open(url).await.expect("open");
