@@ -1,8 +1,9 @@
 //! The embedded store: one SQLite file in WAL mode (readers never wait for the writer).
 //!
 //! Two connections: a writer, used by one transaction at a time (`BEGIN IMMEDIATE`), and
-//! a reader. SQLite calls block, so they run on tokio's blocking threads; a sync keeps
-//! fetching the next page while the previous one is written. `synchronous = NORMAL` in
+//! a reader; a third, on a thread of its own, copies the WAL back into the file. SQLite
+//! calls block, so they run on tokio's blocking threads; a sync keeps fetching and encoding
+//! the next pages while the previous one is written. `synchronous = NORMAL` in
 //! WAL mode keeps every committed transaction through a crash of the process (a kill -9);
 //! only a power loss can drop the last ones, never corrupt the file.
 
