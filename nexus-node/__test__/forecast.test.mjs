@@ -73,6 +73,27 @@ test('AutoETS on AirPassengers selects ETS(M,A,M) and forecasts the held-out yea
   assert.deepStrictEqual(fit.predict(0), { mean: [], intervals: [] })
 })
 
+test('the AirPassengers fit and forecast are the ones the Rust and Python tests check', async () => {
+  const own = JSON.parse(data('nexus_airpassengers_autoets.json'))
+  const fit = await AutoETS.fit(TRAIN, { seasonLength: 12 })
+  assert.equal(fit.model, own.model)
+  const f = fit.predict(12, { level: [95] })
+  const [i95] = f.intervals
+  assert.equal(i95.level, 95)
+  const got = {
+    aicc: fit.aicc,
+    loglik: fit.loglik,
+    alpha: fit.params.alpha,
+    mean_1: f.mean[0],
+    mean_12: f.mean[11],
+    lo95_1: i95.lower[0],
+    hi95_1: i95.upper[0],
+  }
+  for (const [key, value] of Object.entries(got)) {
+    assert.ok(Math.abs(value - own[key]) <= 1e-6 * Math.abs(own[key]), `${key}: ${value} vs ${own[key]}`)
+  }
+})
+
 test('number[] and Float64Array give the same fit and forecast', async () => {
   const fromArray = await AutoETS.fit(TRAIN, { seasonLength: 12 })
   const fromTyped = await AutoETS.fit(Float64Array.from(TRAIN), { seasonLength: 12 })

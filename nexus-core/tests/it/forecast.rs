@@ -9,6 +9,8 @@ use serde_json::Value;
 
 const AIR: &str = include_str!("../../../tests/data/AirPassengers.csv");
 const REFERENCE: &str = include_str!("../../../tests/data/statsforecast_airpassengers_ets.json");
+/// Nexus's own AutoETS fit of AirPassengers, which the Python and Node tests check too.
+const OWN: &str = include_str!("../../../tests/data/nexus_airpassengers_autoets.json");
 
 fn air() -> Vec<f64> {
     AIR.lines()
@@ -155,4 +157,32 @@ fn bad_series_get_named_errors() {
     // A constant series forecasts itself.
     let flat = AutoEts::new().fit(&[5.0; 10]).unwrap();
     assert_eq!(flat.predict(3, &[95.0]).unwrap().mean, vec![5.0; 3]);
+}
+
+/// The fit and forecast the bindings' tests hold to the same numbers: the three languages
+/// give the same result.
+#[test]
+fn the_airpassengers_fit_every_binding_reproduces() {
+    let y = air();
+    let own: Value = serde_json::from_str(OWN).unwrap();
+    let fit = AutoEts::new().season_length(12).fit(&y[..132]).unwrap();
+    assert_eq!(fit.model(), own["model"].as_str().unwrap());
+    let f = fit.predict(12, &[95.0]).unwrap();
+    let i95 = f.interval(95.0).unwrap();
+    let got = [
+        ("aicc", fit.aicc()),
+        ("loglik", fit.loglik()),
+        ("alpha", fit.params().alpha),
+        ("mean_1", f.mean[0]),
+        ("mean_12", f.mean[11]),
+        ("lo95_1", i95.lower[0]),
+        ("hi95_1", i95.upper[0]),
+    ];
+    for (key, value) in got {
+        let want = own[key].as_f64().unwrap();
+        assert!(
+            (value - want).abs() <= 1e-6 * want.abs(),
+            "{key}: {value} vs {want}"
+        );
+    }
 }
