@@ -50,15 +50,6 @@ struct InFlight {
     started: Instant,
 }
 
-/// What grouping pages needs: the fetched batches and the tallies they add to.
-struct Group<'a, T> {
-    rx: &'a mut tokio::sync::mpsc::Receiver<Result<Batch<T>>>,
-    engine: &'a QualityEngine,
-    tally: &'a mut QualityTally,
-    total: &'a mut Option<u64>,
-    failed: Option<Error>,
-}
-
 /// How one store is synced.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
@@ -700,20 +691,27 @@ impl Syncer {
             // Group commit: pages already fetched are written in the same transaction (up
             // to a limit), their last checkpoint with them; fewer, larger transactions
             // write far less to the WAL. A fetch error is kept for after the write.
-            let mut group = Group {
-                rx: &mut rx,
-                engine: &engine,
-                tally: &mut tally,
-                total: &mut total,
-                failed: None,
-            };
-            self.absorb_ready(source, &mut group, &mut page, &mut report);
-            let failed = group.failed.take();
+            let mut failed = None;
+            while page.records.len() + page.quarantine.len() < GROUP_RECORDS {
+                match rx.try_recv() {
+                    Ok(Ok(b)) => {
+                        total = b.read_total.or(total);
+                        let (more, quality) = self.prepare(source, &engine, b, &mut report);
+                        tally.add(&quality);
+                        page.absorb(more);
+                    }
+                    Ok(Err(e)) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
             let checkpoint = page.checkpoint.clone();
             // Encoded here, while the previous page is being written.
             let prepared = crate::store::prepare_page(page);
             if let Some(w) = in_flight.take() {
-                let settled = self.settle(w, source, run_id, &mut report, *group.total, started);
+                let settled = self.settle(w, source, run_id, &mut report, total, started);
                 if let Err(e) = settled.await {
                     report.error = Some(e);
                     break;
@@ -746,29 +744,6 @@ impl Syncer {
         report.quality = tally.summary(&opts.rules);
         self.emit(run_id, source, &report, total, started, true);
         Ok((report, tally))
-    }
-
-    /// Adds the batches already fetched to `page`, up to [`GROUP_RECORDS`]; a fetch error
-    /// is kept in the group for after the write.
-    fn absorb_ready<T: SyncRecord>(
-        &self,
-        source: &Source,
-        group: &mut Group<'_, T>,
-        page: &mut PageWrite,
-        report: &mut EntityReport,
-    ) {
-        while group.failed.is_none() && page.records.len() + page.quarantine.len() < GROUP_RECORDS {
-            match group.rx.try_recv() {
-                Ok(Ok(b)) => {
-                    *group.total = b.read_total.or(*group.total);
-                    let (more, quality) = self.prepare(source, group.engine, b, report);
-                    group.tally.add(&quality);
-                    page.absorb(more);
-                }
-                Ok(Err(e)) => group.failed = Some(e),
-                Err(_) => break,
-            }
-        }
     }
 
     /// Waits for a write and adds its outcome to the report.

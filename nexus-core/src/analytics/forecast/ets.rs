@@ -1883,11 +1883,6 @@ fn optimize(
     if !value.is_finite() {
         return None;
     }
-    let tolerance = if layout.season.is_some() {
-        POLISH_TOLERANCE
-    } else {
-        tolerance
-    };
     let mut lambda = 1e-3;
     let mut nu = 2.0;
     let mut trial = vec![0.0; p];
