@@ -6,6 +6,8 @@
 //! second; beside it the fetch + map rate alone (the same read without checking or
 //! writing), so the cost of the database is visible. SQLite always; PostgreSQL too when
 //! `NEXUS_BENCH_POSTGRES` names a server URL (`scripts/pg.sh start` prints one).
+//! `NEXUS_BENCH_PLATFORMS=woocommerce,magento` limits the run to those platforms, and
+//! `NEXUS_BENCH_READ=0` skips the fetch + map runs (for profiling the sync alone).
 //! The fake renders every page on the same machine, so the figures are a lower bound.
 
 use std::sync::Arc;
@@ -65,12 +67,42 @@ fn connector(fake: &FakeStore) -> Arc<dyn Platform> {
     }
 }
 
+/// CPU time this process has used so far (user + system, every thread), in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return f64::NAN;
+    }
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// Orders per second and CPU microseconds per order of one timed run.
+#[derive(Clone, Copy)]
+struct Run {
+    rate: f64,
+    cpu_us: f64,
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-async fn sync_once(db_url: &str, conn: Arc<dyn Platform>, orders: u64) -> f64 {
+/// The median rate and the median CPU per order of some runs, or dashes when none ran.
+fn cells(runs: &[Run]) -> String {
+    if runs.is_empty() {
+        return format!("{:>10} {:>7}", "-", "-");
+    }
+    format!(
+        "{:>10.0} {:>7.1}",
+        median(runs.iter().map(|r| r.rate).collect()),
+        median(runs.iter().map(|r| r.cpu_us).collect())
+    )
+}
+
+async fn sync_once(db_url: &str, conn: Arc<dyn Platform>, orders: u64) -> Run {
     let db = store::open(db_url).await.expect("database");
     let source = Source {
         name: "bench".into(),
@@ -81,10 +113,12 @@ async fn sync_once(db_url: &str, conn: Arc<dyn Platform>, orders: u64) -> f64 {
         },
     };
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let report = Syncer::new(db.clone())
         .sync(std::slice::from_ref(&source))
         .await;
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     assert!(report.ok(), "{}", report.to_text());
     let c = db.counts(&ReadFilter::all()).await.expect("counts");
     assert_eq!(
@@ -92,7 +126,10 @@ async fn sync_once(db_url: &str, conn: Arc<dyn Platform>, orders: u64) -> f64 {
         orders,
         "every order written or quarantined"
     );
-    orders as f64 / secs
+    Run {
+        rate: orders as f64 / secs,
+        cpu_us: cpu * 1e6 / orders as f64,
+    }
 }
 
 /// A fresh PostgreSQL database on the server `admin` names.
@@ -121,12 +158,20 @@ async fn main() {
     let postgres = std::env::var("NEXUS_BENCH_POSTGRES").ok();
     let dir = std::env::temp_dir().join(format!("nexus-bench-sync-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    println!("sync of {orders} orders, median of {runs} runs (orders/s)");
     println!(
-        "{:<12} {:>12} {:>12} {:>12}",
-        "platform", "fetch+map", "sqlite", "postgres"
+        "sync of {orders} orders, median of {runs} runs: orders/s, and CPU microseconds per order \
+         used by this process (fake store included; PostgreSQL's server not)"
     );
+    println!(
+        "{:<12} {:>10} {:>7} {:>10} {:>7} {:>10} {:>7}",
+        "platform", "fetch+map", "cpu", "sqlite", "cpu", "postgres", "cpu"
+    );
+    let only = std::env::var("NEXUS_BENCH_PLATFORMS").unwrap_or_default();
+    let read_too = std::env::var("NEXUS_BENCH_READ").map_or(true, |v| v != "0");
     for platform in PlatformKind::ALL {
+        if !only.is_empty() && !only.split(',').any(|p| p.trim() == platform.as_str()) {
+            continue;
+        }
         let mut config = FakeConfig::with_orders(orders);
         config.dirt = 0.02;
         let fake = FakeStore::start(platform, config)
@@ -138,11 +183,18 @@ async fn main() {
         let mut lite = Vec::new();
         let mut pg = Vec::new();
         for run in 0..runs {
-            let started = Instant::now();
-            let r = read_all::<Order>(conn.as_ref(), None, &ReadOptions::default())
-                .await
-                .expect("read");
-            read.push(r.records.len() as f64 / started.elapsed().as_secs_f64());
+            if read_too {
+                let started = Instant::now();
+                let cpu = cpu_seconds();
+                let r = read_all::<Order>(conn.as_ref(), None, &ReadOptions::default())
+                    .await
+                    .expect("read");
+                let n = r.records.len() as f64;
+                read.push(Run {
+                    rate: n / started.elapsed().as_secs_f64(),
+                    cpu_us: (cpu_seconds() - cpu) * 1e6 / n,
+                });
+            }
             let path = dir.join(format!("{}-{run}.db", platform.as_str()));
             lite.push(sync_once(&path.display().to_string(), conn.clone(), orders as u64).await);
             let _ = std::fs::remove_file(&path);
@@ -154,15 +206,11 @@ async fn main() {
             }
         }
         println!(
-            "{:<12} {:>12.0} {:>12.0} {:>12}",
+            "{:<12} {} {} {}",
             platform.as_str(),
-            median(read),
-            median(lite),
-            if pg.is_empty() {
-                "-".to_owned()
-            } else {
-                format!("{:.0}", median(pg))
-            }
+            cells(&read),
+            cells(&lite),
+            cells(&pg)
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

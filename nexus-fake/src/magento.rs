@@ -546,6 +546,10 @@ struct Cond {
     field: String,
     value: String,
     condition: String,
+    /// `value` read as a time and as an integer, once per request: a search compares it
+    /// with every candidate record.
+    time: Option<DateTime<Utc>>,
+    int: Option<i64>,
 }
 
 /// A parsed `searchCriteria`.
@@ -645,6 +649,8 @@ fn parse_criteria(req: &Req) -> Result<Criteria, Box<Response>> {
             ) {
                 return Err(bad_criteria(&cond.condition));
             }
+            cond.time = parse_time(&cond.value);
+            cond.int = cond.value.trim().parse().ok();
             conds.push(cond);
         }
         c.groups.push(conds);
@@ -697,15 +703,25 @@ impl Val {
         }
     }
 
+    /// Compares with the condition's single value, read as this value's type.
+    fn cmp_value(&self, cond: &Cond) -> Option<Ordering> {
+        match self {
+            Val::Int(i) => cond.int.map(|v| i.cmp(&v)),
+            Val::Time(t) => cond.time.map(|v| t.cmp(&v)),
+            Val::Text(t) => Some(t.as_str().cmp(cond.value.as_str())),
+        }
+    }
+
     fn matches(&self, cond: &Cond) -> bool {
         let c = |s: &str| self.cmp_text(s);
+        let one = self.cmp_value(cond);
         match cond.condition.as_str() {
-            "eq" => c(&cond.value) == Some(Ordering::Equal),
-            "neq" => c(&cond.value) != Some(Ordering::Equal),
-            "gt" => c(&cond.value) == Some(Ordering::Greater),
-            "gteq" => matches!(c(&cond.value), Some(Ordering::Greater | Ordering::Equal)),
-            "lt" => c(&cond.value) == Some(Ordering::Less),
-            "lteq" => matches!(c(&cond.value), Some(Ordering::Less | Ordering::Equal)),
+            "eq" => one == Some(Ordering::Equal),
+            "neq" => one != Some(Ordering::Equal),
+            "gt" => one == Some(Ordering::Greater),
+            "gteq" => matches!(one, Some(Ordering::Greater | Ordering::Equal)),
+            "lt" => one == Some(Ordering::Less),
+            "lteq" => matches!(one, Some(Ordering::Less | Ordering::Equal)),
             "in" => cond
                 .value
                 .split(',')

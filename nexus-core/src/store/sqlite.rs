@@ -130,6 +130,11 @@ fn connect(path: &Path, memory_name: Option<&str>) -> Result<Connection> {
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
+    // A multi-row insert keeps a statement journal (the pages it changed, to undo the
+    // statement alone); past 64 KiB SQLite spills it to a temporary file, which cost a
+    // page write of its own for every page a page write touched. In memory it stays.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(err)?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
