@@ -7,7 +7,8 @@
 //! writing), so the cost of the database is visible. SQLite always; PostgreSQL too when
 //! `NEXUS_BENCH_POSTGRES` names a server URL (`scripts/pg.sh start` prints one).
 //! `NEXUS_BENCH_PLATFORMS=woocommerce,magento` limits the run to those platforms, and
-//! `NEXUS_BENCH_READ=0` skips the fetch + map runs (for profiling the sync alone).
+//! `NEXUS_BENCH_READ=0` skips the fetch + map runs (for profiling the sync alone);
+//! `NEXUS_BENCH_RUNS` sets the number of runs.
 //! The fake renders every page on the same machine, so the figures are a lower bound.
 
 use std::sync::Arc;
@@ -154,7 +155,10 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let runs = 5;
+    let runs: usize = std::env::var("NEXUS_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let postgres = std::env::var("NEXUS_BENCH_POSTGRES").ok();
     let dir = std::env::temp_dir().join(format!("nexus-bench-sync-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

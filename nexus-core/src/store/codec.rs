@@ -282,7 +282,7 @@ impl TableRows {
 }
 
 fn text(s: &str) -> Val {
-    Val::Text(s.to_owned())
+    Val::text(s)
 }
 
 fn opt(s: &Option<String>) -> Val {
@@ -298,8 +298,8 @@ fn json<T: Serialize>(v: &T) -> Val {
 /// An enum's serde name (`"on_hold"`).
 fn name<T: Serialize>(v: &T) -> Val {
     match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => Val::Text(s),
-        _ => Val::Text("other".to_owned()),
+        Ok(serde_json::Value::String(s)) => Val::text(&s),
+        _ => Val::text("other"),
     }
 }
 

@@ -1,8 +1,9 @@
 //! What both stores do, written once over the [`Db`] primitives: migrations, page writes,
 //! read-back and the sync history.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -11,7 +12,7 @@ use super::codec::{
     self, ADDRESSES, Children, DISCOUNT_LINES, FEE_LINES, ORDER_LINES, ORDER_REFUNDS, Owner,
     REFUND_LINES, SHIPPING_LINES, Stored, TAX_LINES, Table, TableRows, VARIANTS,
 };
-use super::sql::{Cols, Query, Rows, Stmt, Ty, Val, chunked_inserts, corrupt, marks};
+use super::sql::{Cols, Query, Rows, Stmt, Ty, Val, chunked_inserts, corrupt, insert_sql, marks};
 use super::{
     Counts, PageOutcome, PageRecords, PageWrite, Quarantined, ReadFilter, RunRecord,
     SCHEMA_VERSION, TransactionRow,
@@ -202,23 +203,37 @@ impl std::fmt::Debug for Prepared {
 /// The multi-row inserts of `rows` into `table`; the record tables' inserts update an
 /// existing row unless it is newer.
 fn insert_statements(table: &'static Table, main: bool, rows: Vec<Vec<Val>>) -> Vec<Stmt> {
-    let names = table.names();
-    let mut chunk = chunked_inserts(table.name, &names, rows);
-    if main {
-        let sets: Vec<String> = names[table.key..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        let suffix = format!(
-            " ON CONFLICT (platform, store, source_id) DO UPDATE SET {} WHERE excluded.version >= {}.version",
-            sets.join(", "),
-            table.name
-        );
-        for st in &mut chunk {
-            st.sql.push_str(&suffix);
+    chunked_inserts(table.cols.len(), rows, |n| {
+        Cow::Borrowed(insert_text(table, main, n))
+    })
+}
+
+/// The text of an insert of `rows` rows into `table`, built once per shape and kept for
+/// the life of the process (a few dozen texts: tables times chunk sizes).
+fn insert_text(table: &'static Table, main: bool, rows: usize) -> &'static str {
+    /// Texts by (table, upsert or not, rows).
+    type Texts = HashMap<(&'static str, bool, usize), &'static str>;
+    static TEXTS: OnceLock<Mutex<Texts>> = OnceLock::new();
+    let mut texts = TEXTS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    texts.entry((table.name, main, rows)).or_insert_with(|| {
+        let names = table.names();
+        let mut sql = insert_sql(table.name, &names, rows);
+        if main {
+            let sets: Vec<String> = names[table.key..]
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            sql.push_str(&format!(
+                " ON CONFLICT (platform, store, source_id) DO UPDATE SET {} WHERE excluded.version >= {}.version",
+                sets.join(", "),
+                table.name
+            ));
         }
-    }
-    chunk
+        Box::leak(sql.into_boxed_str())
+    })
 }
 
 fn column_index(table: &Table, name: &str) -> usize {
@@ -248,11 +263,7 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
         PageRecords::Products(r) => encode_all(r, at),
         PageRecords::Refunds(r) => encode_all(r, at),
     };
-    let ids: Vec<Val> = enc
-        .keys
-        .iter()
-        .map(|(id, _)| Val::Text(id.clone()))
-        .collect();
+    let ids: Vec<Val> = enc.keys.iter().map(|(id, _)| Val::text(id)).collect();
     // The versions stored for the page's ids, and which of them are in quarantine (none
     // when the page has no clean record).
     let first = Query {
@@ -263,15 +274,12 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
             )
         } else {
             let n = ids.len();
-            let mut params = vec![
-                Val::Text(platform.as_str().to_owned()),
-                Val::Text(store.clone()),
-            ];
+            let mut params = vec![Val::text(platform.as_str()), Val::text(&store)];
             params.extend(ids.iter().cloned());
             params.extend([
-                Val::Text(platform.as_str().to_owned()),
-                Val::Text(store.clone()),
-                Val::Text(entity.as_str().to_owned()),
+                Val::text(platform.as_str()),
+                Val::text(&store),
+                Val::text(entity.as_str()),
             ]);
             params.extend(ids.iter().cloned());
             Stmt::new(
@@ -287,8 +295,8 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
         },
         types: &[Ty::Text, Ty::Int, Ty::Int],
     };
-    let p = || Val::Text(platform.as_str().to_owned());
-    let s = || Val::Text(store.clone());
+    let p = || Val::text(platform.as_str());
+    let s = || Val::text(&store);
     // Every record's rows, by table.
     let mut all = TableRows::default();
     for rows in enc.rows {
@@ -404,8 +412,8 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
             }
             o.written += 1;
         }
-        let p = || Val::Text(platform.as_str().to_owned());
-        let s = || Val::Text(store.clone());
+        let p = || Val::text(platform.as_str());
+        let s = || Val::text(&store);
         let mut stmts = Vec::new();
         // The children of replaced records go; the new ones come with the new version.
         if !replaced.is_empty() {
@@ -443,10 +451,7 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
                     if row.is_empty() {
                         break;
                     }
-                    let keep = match &row[b.owner] {
-                        Val::Text(id) => !stale.contains(id),
-                        _ => true,
-                    };
+                    let keep = row[b.owner].as_text().is_none_or(|id| !stale.contains(id));
                     if keep {
                         rows.push(row);
                     }

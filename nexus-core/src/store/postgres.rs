@@ -120,6 +120,7 @@ impl ToSql for Val {
             },
             Val::Bool(b) => b.to_sql(ty, out),
             Val::Text(s) => s.as_str().to_sql(ty, out),
+            Val::Small(s) => s.as_str().to_sql(ty, out),
             Val::Dec(d) => d.to_sql(ty, out),
             Val::Ts(t) => match *ty {
                 Type::TEXT | Type::VARCHAR => t.to_rfc3339().to_sql(ty, out),

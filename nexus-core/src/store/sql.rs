@@ -2,6 +2,8 @@
 //! helpers. Statements are written once with `?` placeholders; PostgreSQL gets them
 //! numbered (`$1`, `$2`, ...).
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -14,6 +16,8 @@ pub(crate) enum Val {
     Int(i64),
     Bool(bool),
     Text(String),
+    /// Short text held inline (written only; reads give `Text`).
+    Small(SmallText),
     Dec(Decimal),
     Ts(Timestamp),
     /// JSON text (TEXT in SQLite, JSON in PostgreSQL).
@@ -33,9 +37,58 @@ pub(crate) enum Ty {
     Blob,
 }
 
+/// Text of at most [`SmallText::CAP`] bytes kept inside the value: the short texts most
+/// columns hold (keys, codes, states, currencies, SKUs) then cost no allocation to encode,
+/// nor to free after the write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SmallText {
+    len: u8,
+    bytes: [u8; SmallText::CAP],
+}
+
+impl SmallText {
+    /// As long as a value can hold without growing past the size of `Val::Text`.
+    pub const CAP: usize = 22;
+
+    pub fn new(s: &str) -> Option<SmallText> {
+        let len = s.len();
+        (len <= Self::CAP).then(|| {
+            let mut bytes = [0u8; Self::CAP];
+            bytes[..len].copy_from_slice(s.as_bytes());
+            SmallText {
+                len: len as u8,
+                bytes,
+            }
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Always whole UTF-8: the bytes were copied from a `&str`.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for SmallText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 impl Val {
+    /// Text, inline when short.
+    pub fn text(s: &str) -> Val {
+        SmallText::new(s).map_or_else(|| Val::Text(s.to_owned()), Val::Small)
+    }
+    /// The text of a `Text` or `Small` value.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Val::Text(s) => Some(s),
+            Val::Small(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
     pub fn opt_text(v: Option<&str>) -> Val {
-        v.map_or(Val::Null, |s| Val::Text(s.to_owned()))
+        v.map_or(Val::Null, Val::text)
     }
     pub fn opt_dec(v: Option<Decimal>) -> Val {
         v.map_or(Val::Null, Val::Dec)
@@ -54,12 +107,13 @@ impl Val {
 /// One statement and its parameters.
 #[derive(Debug, Clone)]
 pub(crate) struct Stmt {
-    pub sql: String,
+    /// Borrowed when the text is built once and shared (the multi-row inserts).
+    pub sql: Cow<'static, str>,
     pub params: Vec<Val>,
 }
 
 impl Stmt {
-    pub fn new(sql: impl Into<String>, params: Vec<Val>) -> Self {
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Val>) -> Self {
         Stmt {
             sql: sql.into(),
             params,
@@ -120,11 +174,16 @@ pub(crate) const MAX_PARAMS: usize = 8_000;
 /// Rows per multi-row insert at most.
 const MAX_ROWS: usize = 64;
 
-/// Splits `rows` into multi-row inserts of at most [`MAX_PARAMS`] values. Chunk sizes are
-/// powers of two (64, 32, ..., 1 rows), so a table only ever needs a handful of statement
-/// shapes and the prepared-statement caches keep hitting whatever the page holds.
-pub(crate) fn chunked_inserts(table: &str, cols: &[&str], rows: Vec<Vec<Val>>) -> Vec<Stmt> {
-    let limit = (MAX_PARAMS / cols.len().max(1)).clamp(1, MAX_ROWS);
+/// Splits `rows` (each `width` values) into multi-row inserts of at most [`MAX_PARAMS`]
+/// values; `sql` gives the text of an insert of n rows. Chunk sizes are powers of two (64,
+/// 32, ..., 1 rows), so a table only ever needs a handful of statement shapes and the
+/// prepared-statement caches keep hitting whatever the page holds.
+pub(crate) fn chunked_inserts(
+    width: usize,
+    rows: Vec<Vec<Val>>,
+    sql: impl Fn(usize) -> Cow<'static, str>,
+) -> Vec<Stmt> {
+    let limit = (MAX_PARAMS / width.max(1)).clamp(1, MAX_ROWS);
     // The largest power of two within the limit.
     let top = 1usize << (usize::BITS - 1 - limit.leading_zeros());
     let mut out = Vec::new();
@@ -135,8 +194,11 @@ pub(crate) fn chunked_inserts(table: &str, cols: &[&str], rows: Vec<Vec<Val>>) -
         while size > left {
             size /= 2;
         }
-        let chunk: Vec<Val> = rows.by_ref().take(size).flatten().collect();
-        out.push(Stmt::new(insert_sql(table, cols, size), chunk));
+        let mut chunk: Vec<Val> = Vec::with_capacity(size * width);
+        for row in rows.by_ref().take(size) {
+            chunk.extend(row);
+        }
+        out.push(Stmt::new(sql(size), chunk));
         left -= size;
     }
     out
@@ -173,6 +235,7 @@ impl<'r> Cols<'r> {
         match self.next() {
             Val::Null => Ok(None),
             Val::Text(s) | Val::Json(s) => Ok(Some(s)),
+            Val::Small(s) => Ok(Some(s.as_str().to_owned())),
             other => Err(corrupt(self.what, format!("expected text, got {other:?}"))),
         }
     }
@@ -310,7 +373,7 @@ mod tests {
     fn inserts_are_split_below_the_parameter_limit_in_few_shapes() {
         let cols = ["a", "b", "c", "d"];
         let rows: Vec<Vec<Val>> = (0..5_000).map(|i| vec![Val::Int(i); 4]).collect();
-        let stmts = chunked_inserts("t", &cols, rows);
+        let stmts = chunked_inserts(cols.len(), rows, |n| insert_sql("t", &cols, n).into());
         assert!(stmts.iter().all(|s| s.params.len() <= MAX_PARAMS));
         assert_eq!(stmts.iter().map(|s| s.params.len()).sum::<usize>(), 20_000);
         // 5,000 = 78 × 64 + 8: 79 statements of two shapes.

@@ -203,6 +203,7 @@ impl ToSql for Val {
             Val::Int(i) => ToSqlOutput::Owned((*i).into()),
             Val::Bool(b) => ToSqlOutput::Owned(i64::from(*b).into()),
             Val::Text(s) | Val::Json(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Small(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_str().as_bytes())),
             Val::Dec(d) => ToSqlOutput::Owned(d.to_string().into()),
             Val::Ts(t) => ToSqlOutput::Owned(ts_text(t).into()),
             Val::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
