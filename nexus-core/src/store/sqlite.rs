@@ -7,12 +7,17 @@
 //! WAL mode keeps every committed transaction through a crash of the process (a kill -9);
 //! only a power loss can drop the last ones, never corrupt the file.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::ffi::c_int;
 use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, ToSql};
+use rusqlite::{Connection, OpenFlags, ToSql, ffi};
 
 use super::logic::{self, Db, Plan};
 use super::sql::{Query, Rows, Stmt, Ty, Val, parse_ts, ts_text};
@@ -30,8 +35,8 @@ pub struct SqliteStore {
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Conn>>,
+    reader: Arc<Mutex<Conn>>,
     /// Wakes the background checkpointer (file databases only).
     checkpoints: Option<Checkpoints>,
 }
@@ -172,8 +177,9 @@ impl SqliteStore {
                     (Some(connect(&p, None)?), Some(Checkpoints::start(&p)?))
                 }
             };
-            let writer = Arc::new(Mutex::new(writer));
-            let reader = reader.map_or_else(|| writer.clone(), |r| Arc::new(Mutex::new(r)));
+            let writer = Arc::new(Mutex::new(Conn::new(writer)));
+            let reader =
+                reader.map_or_else(|| writer.clone(), |r| Arc::new(Mutex::new(Conn::new(r))));
             Ok((writer, reader, checkpoints))
         })
         .await
@@ -263,15 +269,219 @@ fn run_query(conn: &Connection, q: &Query) -> Result<Rows> {
     Ok(out)
 }
 
-fn run_stmt(conn: &Connection, s: &Stmt) -> Result<()> {
+fn run_stmt(conn: &Connection, bulk: &mut Bulk, s: &Stmt) -> Result<()> {
     if s.params.is_empty() && !s.sql.contains('?') {
         // DDL and other parameterless statements.
         return conn.execute_batch(&s.sql).map_err(err);
     }
-    let mut st = conn.prepare_cached(&s.sql).map_err(err)?;
-    st.execute(rusqlite::params_from_iter(s.params.iter()))
-        .map_err(err)?;
-    Ok(())
+    bulk.run(conn, s)
+}
+
+/// A connection and, for the writer, its statements bound without copies.
+pub(crate) struct Conn {
+    // Declared first so its statements are finalized before the connection closes.
+    bulk: Bulk,
+    conn: Connection,
+}
+
+impl Conn {
+    fn new(conn: Connection) -> Self {
+        Conn {
+            bulk: Bulk::default(),
+            conn,
+        }
+    }
+}
+
+/// The writer's statements, bound in place. rusqlite copies every text and blob it binds
+/// (`SQLITE_TRANSIENT`: an allocation and a copy per value, a third of a page write);
+/// a page's values stay alive and unchanged until its statement has run, so SQLite may
+/// read them where they are (`SQLITE_STATIC`). Decimals and times are rendered into one
+/// scratch buffer first and bound from it.
+#[derive(Default)]
+struct Bulk {
+    /// Statements of shared texts (the multi-row inserts), prepared once.
+    cached: HashMap<&'static str, RawStmt>,
+    /// Statements of texts built per page (deletes by a list of ids), kept while they are
+    /// few: pages of the same size repeat them.
+    recent: HashMap<String, RawStmt>,
+    scratch: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+/// How many per-page statement texts [`Bulk`] keeps prepared.
+const RECENT_STATEMENTS: usize = 64;
+
+/// A prepared statement owned by [`Bulk`].
+struct RawStmt(NonNull<ffi::sqlite3_stmt>);
+
+// SAFETY: a statement is only used through its connection, which the store's mutex hands
+// to one thread at a time (the connection is opened in SQLite's multi-thread mode).
+unsafe impl Send for RawStmt {}
+
+impl Drop for RawStmt {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared by sqlite3_prepare_v3 and is finalized once.
+        unsafe {
+            ffi::sqlite3_finalize(self.0.as_ptr());
+        }
+    }
+}
+
+/// The connection's last error message.
+fn db_error(db: *mut ffi::sqlite3, what: &str) -> Error {
+    // SAFETY: sqlite3_errmsg returns a NUL-terminated string owned by the connection,
+    // valid until the next call on it; it is copied at once.
+    let message = unsafe {
+        let p = ffi::sqlite3_errmsg(db);
+        if p.is_null() {
+            String::from("unknown error")
+        } else {
+            std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+        }
+    };
+    err(format!("{what}: {message}"))
+}
+
+fn prepare_raw(db: *mut ffi::sqlite3, sql: &str, persistent: bool) -> Result<RawStmt> {
+    let len = c_int::try_from(sql.len()).map_err(|_| err("statement too long"))?;
+    let mut stmt = std::ptr::null_mut();
+    let flags = if persistent {
+        ffi::SQLITE_PREPARE_PERSISTENT as std::ffi::c_uint
+    } else {
+        0
+    };
+    // SAFETY: `sql` is valid for `len` bytes; SQLite writes the new statement to `stmt`.
+    let rc = unsafe {
+        ffi::sqlite3_prepare_v3(
+            db,
+            sql.as_ptr().cast(),
+            len,
+            flags,
+            &mut stmt,
+            std::ptr::null_mut(),
+        )
+    };
+    match NonNull::new(stmt) {
+        Some(p) if rc == ffi::SQLITE_OK => Ok(RawStmt(p)),
+        Some(p) => {
+            drop(RawStmt(p));
+            Err(db_error(db, "cannot prepare a statement"))
+        }
+        None => Err(db_error(db, "cannot prepare a statement")),
+    }
+}
+
+impl Bulk {
+    /// Runs one statement with its parameters bound in place.
+    fn run(&mut self, conn: &Connection, s: &Stmt) -> Result<()> {
+        // SAFETY: the handle is only used while `conn` is borrowed, on this thread.
+        let db = unsafe { conn.handle() };
+        let stmt = match &s.sql {
+            Cow::Borrowed(sql) => match self.cached.entry(sql) {
+                Entry::Occupied(e) => e.into_mut().0,
+                Entry::Vacant(e) => e.insert(prepare_raw(db, sql, true)?).0,
+            },
+            Cow::Owned(sql) => match self.recent.get(sql.as_str()) {
+                Some(r) => r.0,
+                None => {
+                    if self.recent.len() >= RECENT_STATEMENTS {
+                        self.recent.clear();
+                    }
+                    let r = prepare_raw(db, sql, true)?;
+                    let p = r.0;
+                    self.recent.insert(sql.clone(), r);
+                    p
+                }
+            },
+        };
+        let raw = stmt.as_ptr();
+        // SAFETY: `raw` is a live statement of this connection.
+        let expected = unsafe { ffi::sqlite3_bind_parameter_count(raw) };
+        if usize::try_from(expected).ok() != Some(s.params.len()) {
+            return Err(err(format!(
+                "a statement takes {expected} values but was given {}",
+                s.params.len()
+            )));
+        }
+        // Decimals and times as text, rendered before anything is bound so the buffer
+        // no longer moves.
+        self.scratch.clear();
+        self.spans.clear();
+        for v in &s.params {
+            let start = self.scratch.len();
+            match v {
+                Val::Dec(d) => {
+                    use std::io::Write;
+                    let _ = write!(self.scratch, "{d}");
+                }
+                Val::Ts(t) => self.scratch.extend_from_slice(ts_text(t).as_bytes()),
+                _ => continue,
+            }
+            self.spans.push((start, self.scratch.len()));
+        }
+        let mut spans = self.spans.iter();
+        let result = (|| {
+            for (i, v) in s.params.iter().enumerate() {
+                let at = (i + 1) as c_int;
+                // SAFETY: every pointer bound is into `s.params` or `self.scratch`, which
+                // stay alive and unchanged until the statement has been stepped and
+                // reset below; SQLITE_STATIC tells SQLite not to copy or free them.
+                let rc = unsafe {
+                    match v {
+                        Val::Null => ffi::sqlite3_bind_null(raw, at),
+                        Val::Int(n) => ffi::sqlite3_bind_int64(raw, at, *n),
+                        Val::Bool(b) => ffi::sqlite3_bind_int64(raw, at, i64::from(*b)),
+                        Val::Text(t) | Val::Json(t) => bind_text(raw, at, t.as_bytes()),
+                        Val::Small(t) => bind_text(raw, at, t.as_str().as_bytes()),
+                        Val::Dec(_) | Val::Ts(_) => {
+                            let (a, b) = spans.next().copied().unwrap_or((0, 0));
+                            bind_text(raw, at, &self.scratch[a..b])
+                        }
+                        Val::Blob(b) => match c_int::try_from(b.len()) {
+                            Ok(n) => ffi::sqlite3_bind_blob(
+                                raw,
+                                at,
+                                b.as_ptr().cast(),
+                                n,
+                                ffi::SQLITE_STATIC(),
+                            ),
+                            Err(_) => ffi::SQLITE_TOOBIG,
+                        },
+                    }
+                };
+                if rc != ffi::SQLITE_OK {
+                    return Err(db_error(db, "cannot bind a value"));
+                }
+            }
+            // SAFETY: all parameters are bound; an insert or delete returns no rows.
+            match unsafe { ffi::sqlite3_step(raw) } {
+                ffi::SQLITE_DONE | ffi::SQLITE_ROW => Ok(()),
+                _ => Err(db_error(db, "statement failed")),
+            }
+        })();
+        // SAFETY: resetting and clearing a live statement; afterwards it holds no
+        // pointer into this page's values.
+        unsafe {
+            ffi::sqlite3_reset(raw);
+            ffi::sqlite3_clear_bindings(raw);
+        }
+        result
+    }
+}
+
+/// Binds UTF-8 text without a copy.
+///
+/// # Safety
+/// `raw` must be a live statement and `bytes` must outlive its next step.
+unsafe fn bind_text(raw: *mut ffi::sqlite3_stmt, at: c_int, bytes: &[u8]) -> c_int {
+    match c_int::try_from(bytes.len()) {
+        // SAFETY: as the caller promises.
+        Ok(n) => unsafe {
+            ffi::sqlite3_bind_text(raw, at, bytes.as_ptr().cast(), n, ffi::SQLITE_STATIC())
+        },
+        Err(_) => ffi::SQLITE_TOOBIG,
+    }
 }
 
 #[async_trait]
@@ -280,7 +490,7 @@ impl Db for SqliteDb {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
             let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
-            run_query(&conn, &q)
+            run_query(&conn.conn, &q)
         })
         .await
         .map_err(err)?
@@ -291,17 +501,18 @@ impl Db for SqliteDb {
         let checkpoints = self.checkpoints.clone();
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            let mut conn = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let Conn { bulk, conn } = &mut *guard;
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(err)?;
             let rows = run_query(&tx, &first)?;
             let stmts = plan(rows)?;
             for s in &stmts {
-                run_stmt(&tx, s)?;
+                run_stmt(&tx, bulk, s)?;
             }
             tx.commit().map_err(err)?;
-            drop(conn);
+            drop(guard);
             if let Some(c) = &checkpoints {
                 c.after_commit();
             }
