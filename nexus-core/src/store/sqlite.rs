@@ -3,7 +3,8 @@
 //! Two connections: a writer, used by one transaction at a time (`BEGIN IMMEDIATE`), and
 //! a reader; a third, on a thread of its own, copies the WAL back into the file. SQLite
 //! calls block, so they run on tokio's blocking threads; a sync keeps fetching and encoding
-//! the next pages while the previous one is written. `synchronous = NORMAL` in
+//! the next pages while the previous one is written. The writer binds a page's values
+//! where they are instead of copying them (see `Bulk`). `synchronous = NORMAL` in
 //! WAL mode keeps every committed transaction through a crash of the process (a kill -9);
 //! only a power loss can drop the last ones, never corrupt the file.
 
