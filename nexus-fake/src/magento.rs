@@ -967,7 +967,7 @@ fn modified_bounds(groups: &[Vec<Cond>]) -> (Bound, Bound) {
         if f.field != "updated_at" {
             continue;
         }
-        let Some(t) = parse_time(&f.value) else {
+        let Some(t) = f.time else {
             continue;
         };
         match f.condition.as_str() {

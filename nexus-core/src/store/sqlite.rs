@@ -344,14 +344,11 @@ fn db_error(db: *mut ffi::sqlite3, what: &str) -> Error {
     err(format!("{what}: {message}"))
 }
 
-fn prepare_raw(db: *mut ffi::sqlite3, sql: &str, persistent: bool) -> Result<RawStmt> {
+/// Prepares a statement the writer keeps (`SQLITE_PREPARE_PERSISTENT`).
+fn prepare_raw(db: *mut ffi::sqlite3, sql: &str) -> Result<RawStmt> {
     let len = c_int::try_from(sql.len()).map_err(|_| err("statement too long"))?;
     let mut stmt = std::ptr::null_mut();
-    let flags = if persistent {
-        ffi::SQLITE_PREPARE_PERSISTENT as std::ffi::c_uint
-    } else {
-        0
-    };
+    let flags = ffi::SQLITE_PREPARE_PERSISTENT as std::ffi::c_uint;
     // SAFETY: `sql` is valid for `len` bytes; SQLite writes the new statement to `stmt`.
     let rc = unsafe {
         ffi::sqlite3_prepare_v3(
@@ -381,7 +378,7 @@ impl Bulk {
         let stmt = match &s.sql {
             Cow::Borrowed(sql) => match self.cached.entry(sql) {
                 Entry::Occupied(e) => e.into_mut().0,
-                Entry::Vacant(e) => e.insert(prepare_raw(db, sql, true)?).0,
+                Entry::Vacant(e) => e.insert(prepare_raw(db, sql)?).0,
             },
             Cow::Owned(sql) => match self.recent.get(sql.as_str()) {
                 Some(r) => r.0,
@@ -389,7 +386,7 @@ impl Bulk {
                     if self.recent.len() >= RECENT_STATEMENTS {
                         self.recent.clear();
                     }
-                    let r = prepare_raw(db, sql, true)?;
+                    let r = prepare_raw(db, sql)?;
                     let p = r.0;
                     self.recent.insert(sql.clone(), r);
                     p
