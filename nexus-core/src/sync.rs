@@ -410,6 +410,14 @@ impl Syncer {
     pub async fn sync(&self, sources: &[Source]) -> SyncReport {
         let started_at = Utc::now();
         let run_id = new_run_id(started_at);
+        // A first load into empty tables builds their secondary indexes once, at the end.
+        let deferred = match self.store.defer_indexes().await {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot defer the secondary indexes; they are kept up to date row by row");
+                Vec::new()
+            }
+        };
         let permits = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
         let mut tasks = tokio::task::JoinSet::new();
         for (i, source) in sources.iter().cloned().enumerate() {
@@ -426,6 +434,19 @@ impl Syncer {
             match done {
                 Ok((i, r)) => reports[i] = Some(r),
                 Err(e) => tracing::error!(error = %e, "a store's sync task panicked"),
+            }
+        }
+        // Always: a sync that died before this point left its deferred indexes unbuilt.
+        let build = Instant::now();
+        match self.store.build_indexes().await {
+            Ok(()) if !deferred.is_empty() => tracing::info!(
+                indexes = ?deferred,
+                seconds = build.elapsed().as_secs_f64(),
+                "secondary indexes built after the load"
+            ),
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot build the secondary indexes; the next open builds them")
             }
         }
         let stores = reports

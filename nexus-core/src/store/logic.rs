@@ -102,7 +102,103 @@ pub(crate) async fn migrate(db: &dyn Db) -> Result<()> {
             supported: SCHEMA_VERSION,
         });
     }
-    Ok(())
+    restore_indexes(db).await
+}
+
+/// The secondary indexes: (name, table, the statement that builds it). Each is also in the
+/// migration that introduced it; this list is what a bulk load builds again.
+const SECONDARY_INDEXES: &[(&str, &str, &str)] = &[
+    (
+        "orders_created",
+        "orders",
+        "CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at)",
+    ),
+    (
+        "orders_customer",
+        "orders",
+        "CREATE INDEX IF NOT EXISTS orders_customer ON orders (platform, store, customer_id)",
+    ),
+    (
+        "order_lines_product",
+        "order_lines",
+        "CREATE INDEX IF NOT EXISTS order_lines_product ON order_lines (platform, store, product_id)",
+    ),
+    (
+        "customers_email",
+        "customers",
+        "CREATE INDEX IF NOT EXISTS customers_email ON customers (email_normalized)",
+    ),
+    (
+        "variants_source",
+        "variants",
+        "CREATE INDEX IF NOT EXISTS variants_source ON variants (platform, store, source_id)",
+    ),
+    (
+        "refunds_order",
+        "refunds",
+        "CREATE INDEX IF NOT EXISTS refunds_order ON refunds (platform, store, order_id)",
+    ),
+];
+
+/// Before a sync: drops the secondary indexes of the record tables that are empty, so
+/// that a first load inserts each row into its table alone and the indexes are built once
+/// at the end ([`restore_indexes`]), from sorted keys, instead of row by row. Tables
+/// holding rows keep their indexes. Returns the indexes dropped.
+pub(crate) async fn defer_indexes(db: &dyn Db) -> Result<Vec<&'static str>> {
+    let mut tables: Vec<&'static str> = SECONDARY_INDEXES.iter().map(|i| i.1).collect();
+    tables.dedup();
+    let probes: Vec<String> = tables
+        .iter()
+        .map(|t| format!("EXISTS (SELECT 1 FROM {t})"))
+        .collect();
+    const TYPES: [Ty; 8] = [Ty::Bool; 8];
+    let q = Query {
+        stmt: Stmt::new(format!("SELECT {}", probes.join(", ")), vec![]),
+        types: &TYPES[..tables.len()],
+    };
+    let dropped = Arc::new(Mutex::new(Vec::new()));
+    let out = dropped.clone();
+    db.transact(
+        q,
+        Box::new(move |rows| {
+            let filled = rows.first().cloned().unwrap_or_default();
+            let empty = |table: &str| {
+                let i = tables.iter().position(|t| *t == table);
+                matches!(i.and_then(|i| filled.get(i)), Some(Val::Bool(false)))
+            };
+            let names: Vec<&'static str> = SECONDARY_INDEXES
+                .iter()
+                .filter(|(_, table, _)| empty(table))
+                .map(|(name, _, _)| *name)
+                .collect();
+            let stmts = names
+                .iter()
+                .map(|n| Stmt::new(format!("DROP INDEX IF EXISTS {n}"), vec![]))
+                .collect();
+            *out.lock().unwrap_or_else(|e| e.into_inner()) = names;
+            Ok(stmts)
+        }),
+        false,
+    )
+    .await?;
+    let names = std::mem::take(&mut *dropped.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(names)
+}
+
+/// Builds every secondary index that is missing: after a sync, and when a store is opened
+/// (a sync killed before its end leaves them to the next open).
+/// Under the migration lock: two PostgreSQL sessions creating one index at once can
+/// collide even with `IF NOT EXISTS`.
+pub(crate) async fn restore_indexes(db: &dyn Db) -> Result<()> {
+    let stmts = SECONDARY_INDEXES
+        .iter()
+        .map(|(_, _, sql)| Stmt::new(*sql, vec![]))
+        .collect();
+    let q = Query {
+        stmt: Stmt::new("SELECT 1", vec![]),
+        types: &[Ty::Int],
+    };
+    db.transact(q, Box::new(move |_| Ok(stmts)), true).await
 }
 
 fn current_version(rows: &Rows) -> u32 {

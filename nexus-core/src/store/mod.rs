@@ -392,6 +392,19 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The latest runs of a store (all stores when `None`), newest first.
     async fn runs(&self, store: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
+
+    /// Before a bulk write (a sync): drops the secondary indexes of the record tables that
+    /// are still empty, so that a first load builds them once at the end rather than row
+    /// by row. Returns the indexes dropped. [`Store::build_indexes`] puts them back; so does
+    /// the next open, should the process die first.
+    async fn defer_indexes(&self) -> Result<Vec<&'static str>> {
+        Ok(Vec::new())
+    }
+
+    /// Builds the secondary indexes that are missing.
+    async fn build_indexes(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Implements [`Store`] for a type with a `db` field that is a `logic::Db`.
@@ -404,6 +417,12 @@ macro_rules! impl_store {
             }
             async fn schema_version(&self) -> $crate::Result<u32> {
                 $crate::store::logic::schema_version(&self.db).await
+            }
+            async fn defer_indexes(&self) -> $crate::Result<Vec<&'static str>> {
+                $crate::store::logic::defer_indexes(&self.db).await
+            }
+            async fn build_indexes(&self) -> $crate::Result<()> {
+                $crate::store::logic::restore_indexes(&self.db).await
             }
             async fn write_prepared(
                 &self,

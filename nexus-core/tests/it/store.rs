@@ -483,6 +483,84 @@ both!(
     reopen_and_history
 );
 
+/// The secondary indexes the database holds, by name.
+async fn index_names(url: &str) -> Vec<String> {
+    let mut names: Vec<String> = if url.starts_with("postgres") {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client
+            .query(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND indexname NOT LIKE '%_pkey'",
+                &[],
+            )
+            .await
+            .expect("indexes")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    } else {
+        let c = rusqlite::Connection::open(url).expect("open");
+        let mut st = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+            .expect("prepare");
+        st.query_map([], |r| r.get(0))
+            .expect("indexes")
+            .collect::<Result<_, _>>()
+            .expect("names")
+    };
+    names.sort();
+    names
+}
+
+/// A first load drops the indexes of empty tables and builds them at the end; a store
+/// opened after a load that died first builds them too; tables with rows keep theirs.
+async fn deferred_indexes(url: &str) {
+    let all = {
+        let db = store::open(url).await.expect("open");
+        let all = index_names(url).await;
+        let mut dropped = db.defer_indexes().await.expect("defer");
+        dropped.sort();
+        let secondary: Vec<&str> = all
+            .iter()
+            .map(String::as_str)
+            .filter(|n| *n != "sync_runs_store")
+            .collect();
+        assert_eq!(dropped, secondary, "every record table is empty");
+        assert_eq!(index_names(url).await, vec!["sync_runs_store".to_owned()]);
+        db.write_page(page(
+            "woo",
+            PlatformKind::WooCommerce,
+            PageRecords::Orders(vec![(order("1", 1, "5.00"), None)]),
+        ))
+        .await
+        .expect("write");
+        all
+        // Dropped here without building the indexes, as a process killed mid-load.
+    };
+    let db = store::open(url).await.expect("reopen");
+    assert_eq!(
+        index_names(url).await,
+        all,
+        "the open builds what is missing"
+    );
+    let again = db.defer_indexes().await.expect("defer");
+    assert!(
+        !again.iter().any(|n| n.starts_with("orders_")),
+        "orders holds rows: {again:?}"
+    );
+    db.build_indexes().await.expect("build");
+    assert_eq!(index_names(url).await, all);
+    let found = db
+        .orders(&ReadFilter::store("woo"))
+        .await
+        .expect("read back");
+    assert_eq!(found.len(), 1);
+}
+both!(a_first_load_builds_its_indexes_at_the_end, deferred_indexes);
+
 #[tokio::test]
 async fn a_database_from_a_newer_nexus_is_refused() {
     let (_dir, path) = sqlite_path();
