@@ -16,6 +16,11 @@
 //! LZ4-compressed, so a later Nexus can re-map it without fetching it again
 //! ([`Store::raw_payload`]).
 //!
+//! A sync into tables that are still empty defers their secondary indexes
+//! ([`Store::defer_indexes`]): each row goes into its table alone, and the indexes are
+//! built once at the end from sorted keys ([`Store::build_indexes`]). Opening a store
+//! builds any index that is missing, so a load killed halfway loses no index either.
+//!
 //! ```no_run
 //! # async fn demo() -> nexus_core::Result<()> {
 //! use nexus_core::store::{self, ReadFilter};

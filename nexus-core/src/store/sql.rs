@@ -315,10 +315,18 @@ impl<'r> Cols<'r> {
 /// (`2024-01-05T10:00:00.000000Z`). Written by hand: chrono's formatter parses its format
 /// string on every call, and a page writes thousands of timestamps.
 pub(crate) fn ts_text(t: &Timestamp) -> String {
+    let mut b = Vec::with_capacity(27);
+    push_ts(&mut b, t);
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+/// Appends [`ts_text`]'s text of `t` to `out`.
+pub(crate) fn push_ts(out: &mut Vec<u8>, t: &Timestamp) {
     use chrono::{Datelike, Timelike};
     let year = t.year();
     if !(0..=9999).contains(&year) {
-        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        out.extend_from_slice(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_bytes());
+        return;
     }
     let mut b = [0u8; 27];
     let mut put = |at: usize, v: u32, width: usize| {
@@ -342,7 +350,42 @@ pub(crate) fn ts_text(t: &Timestamp) -> String {
     b[16] = b':';
     b[19] = b'.';
     b[26] = b'Z';
-    String::from_utf8_lossy(&b).into_owned()
+    out.extend_from_slice(&b);
+}
+
+/// Appends the text of `d` to `out`, exactly as its `Display` writes it (every digit of
+/// its scale kept: `5.00`, `-0.05`), without going through the formatter.
+pub(crate) fn push_decimal(out: &mut Vec<u8>, d: &Decimal) {
+    let mantissa = d.mantissa();
+    let scale = d.scale() as usize;
+    let mut digits = [0u8; 40];
+    let mut n = mantissa.unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    // A negative zero keeps its sign, as `Display` writes it.
+    if d.is_sign_negative() {
+        out.push(b'-');
+    }
+    // `digits` holds the digits last first.
+    if len <= scale {
+        out.push(b'0');
+        out.push(b'.');
+        out.extend(std::iter::repeat_n(b'0', scale - len));
+        out.extend(digits[..len].iter().rev());
+    } else {
+        out.extend(digits[scale..len].iter().rev());
+        if scale > 0 {
+            out.push(b'.');
+            out.extend(digits[..scale].iter().rev());
+        }
+    }
 }
 
 /// Reads a timestamp written by [`ts_text`] (or any RFC 3339 time).
@@ -360,6 +403,42 @@ pub(crate) fn version_of(t: Timestamp) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        let text = |d: &Decimal| {
+            let mut b = Vec::new();
+            push_decimal(&mut b, d);
+            String::from_utf8(b).expect("ASCII")
+        };
+        let mut zero = Decimal::new(0, 2);
+        zero.set_sign_negative(true);
+        let mut all = vec![
+            Decimal::ZERO,
+            Decimal::new(0, 2),
+            zero,
+            Decimal::new(500, 2),
+            Decimal::new(-5, 2),
+            Decimal::new(1, 28),
+            Decimal::new(-1, 28),
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(123_456_789, 0),
+            Decimal::new(-100, 1),
+        ];
+        // A spread of mantissas and scales (xorshift, fixed seed).
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = (x as i64) >> (x % 60);
+            all.push(Decimal::new(m, (x % 29) as u32));
+        }
+        for d in &all {
+            assert_eq!(text(d), d.to_string(), "{d:?}");
+        }
+    }
 
     #[test]
     fn placeholders_are_numbered_outside_quotes() {

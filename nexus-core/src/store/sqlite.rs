@@ -21,7 +21,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, ffi};
 
 use super::logic::{self, Db, Plan};
-use super::sql::{Query, Rows, Stmt, Ty, Val, parse_ts, ts_text};
+use super::sql::{Query, Rows, Stmt, Ty, Val, parse_ts, push_decimal, push_ts, ts_text};
 use super::{StoreKind, impl_store};
 use crate::error::{Error, Result};
 
@@ -409,11 +409,8 @@ impl Bulk {
         for v in &s.params {
             let start = self.scratch.len();
             match v {
-                Val::Dec(d) => {
-                    use std::io::Write;
-                    let _ = write!(self.scratch, "{d}");
-                }
-                Val::Ts(t) => self.scratch.extend_from_slice(ts_text(t).as_bytes()),
+                Val::Dec(d) => push_decimal(&mut self.scratch, d),
+                Val::Ts(t) => push_ts(&mut self.scratch, t),
                 _ => continue,
             }
             self.spans.push((start, self.scratch.len()));
