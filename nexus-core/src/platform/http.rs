@@ -171,6 +171,16 @@ impl HttpClient {
         B: Fn() -> Result<Request>,
         C: Fn(&Response) -> Result<()>,
     {
+        self.send_parsed(build, check).await.map(|(resp, ())| resp)
+    }
+
+    /// [`HttpClient::send`], where `check` also reads what the caller needs from a usable
+    /// response (one pass over the body both checks and parses it).
+    pub async fn send_parsed<B, C, T>(&self, build: B, check: C) -> Result<(Response, T)>
+    where
+        B: Fn() -> Result<Request>,
+        C: Fn(&Response) -> Result<T>,
+    {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -220,7 +230,7 @@ impl HttpClient {
                         )
                     } else {
                         match check(&resp) {
-                            Ok(()) => return Ok(resp),
+                            Ok(v) => return Ok((resp, v)),
                             Err(e) => (e, None),
                         }
                     }
@@ -355,6 +365,17 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 
 /// Checks that a body is one complete JSON value whose first byte is `{` or `[`.
 pub(crate) fn check_json(platform: PlatformKind, status: u16, body: &[u8]) -> Result<()> {
+    parse_json::<serde::de::IgnoredAny>(platform, status, body).map(|_| ())
+}
+
+/// [`check_json`], reading the body into `T` in the same pass. A body that is JSON but
+/// not a `T` is usable (`Ok(Err(..))`, for the caller to judge); only a body that is not
+/// JSON, or is cut short, is an [`Error::InvalidPage`] (fetched again by policy).
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    platform: PlatformKind,
+    status: u16,
+    body: &[u8],
+) -> Result<std::result::Result<T, serde_json::Error>> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     let looks_json = matches!(start.map(|i| body[i]), Some(b'{' | b'['));
     if !looks_json {
@@ -364,16 +385,27 @@ pub(crate) fn check_json(platform: PlatformKind, status: u16, body: &[u8]) -> Re
             message: format!("expected JSON, got {:?}", snippet(body)),
         });
     }
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
-        .map(|_| ())
-        .map_err(|e| Error::InvalidPage {
-            platform,
-            status,
-            message: format!(
-                "the JSON body is damaged or cut short ({e}); it starts {:?}",
-                snippet(body)
-            ),
-        })
+    match serde_json::from_slice::<T>(body) {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) if e.is_data() => {
+            // Well-formed JSON of another shape; make sure it is well-formed throughout.
+            serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                .map(|_| Err(e))
+                .map_err(|e| damaged(platform, status, body, &e))
+        }
+        Err(e) => Err(damaged(platform, status, body, &e)),
+    }
+}
+
+fn damaged(platform: PlatformKind, status: u16, body: &[u8], e: &serde_json::Error) -> Error {
+    Error::InvalidPage {
+        platform,
+        status,
+        message: format!(
+            "the JSON body is damaged or cut short ({e}); it starts {:?}",
+            snippet(body)
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -389,6 +421,34 @@ mod tests {
             "{r}"
         );
         assert!(r.contains("page=2"));
+    }
+
+    #[test]
+    fn a_body_is_checked_and_parsed_in_one_pass() {
+        let p = PlatformKind::Magento;
+        let ok: Vec<u32> = parse_json(p, 200, b" [1, 2, 3]")
+            .expect("JSON")
+            .expect("a list");
+        assert_eq!(ok, vec![1, 2, 3]);
+        // JSON of another shape is usable; the caller says what it expected.
+        let other = parse_json::<Vec<u32>>(p, 200, br#"{"message": "x"}"#).expect("JSON");
+        assert!(other.is_err());
+        // Cut short or damaged, even after a shape mismatch: an invalid page (fetched again).
+        for body in [
+            &b"[1, 2"[..],
+            b"[1, 2]]",
+            br#"{"message": "x", }"#,
+            b"<html>",
+        ] {
+            let e = parse_json::<Vec<u32>>(p, 200, body).expect_err("damaged");
+            assert_eq!(
+                e.code(),
+                "invalid_page",
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            assert!(e.is_retryable());
+        }
     }
 
     #[test]

@@ -39,7 +39,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{HttpClient, HttpOptions, Request, Response, check_json, site_url, snippet};
+use super::http::{
+    HttpClient, HttpOptions, Request, Response, check_json, parse_json, site_url, snippet,
+};
 use super::oauth1::{self, SignatureMethod};
 use super::rate::RateLimit;
 use super::{
@@ -629,8 +631,14 @@ impl Magento {
 
     /// Turns a response that is not a success into a typed error.
     fn check(&self, resp: &Response, bearer: Option<&Secret>) -> Result<()> {
+        self.check_status(resp, bearer)?;
+        check_json(PLATFORM, resp.status, &resp.body)
+    }
+
+    /// The error an unsuccessful response stands for (`Ok` for a 2xx).
+    fn check_status(&self, resp: &Response, bearer: Option<&Secret>) -> Result<()> {
         if (200..300).contains(&resp.status) {
-            return check_json(PLATFORM, resp.status, &resp.body);
+            return Ok(());
         }
         let message = error_message(&resp.body).unwrap_or_else(|| snippet(&resp.body));
         let message = self.scrub(message, bearer);
@@ -649,18 +657,22 @@ impl Magento {
         })
     }
 
-    /// Sends one GET with the token given (retried by policy).
-    async fn send_get(
+    /// Sends one GET with the token given (retried by policy); the body is read into `T`
+    /// in the pass that checks it (`Err` inside when it is JSON of another shape).
+    async fn send_get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(String, String)],
         bearer: Option<&Secret>,
-    ) -> Result<Response> {
+    ) -> Result<(Response, std::result::Result<T, serde_json::Error>)> {
         let method = reqwest::Method::GET;
         self.http
-            .send(
+            .send_parsed(
                 || self.request(&method, path, query, bearer),
-                |resp| self.check(resp, bearer),
+                |resp| {
+                    self.check_status(resp, bearer)?;
+                    parse_json(PLATFORM, resp.status, &resp.body)
+                },
             )
             .await
     }
@@ -668,6 +680,17 @@ impl Magento {
     /// Sends a GET; with admin credentials, a refused token is exchanged for a new one and
     /// the request sent once more.
     async fn get(&self, path: &str, query: Vec<(String, String)>) -> Result<Response> {
+        self.get_parsed::<serde::de::IgnoredAny>(path, query)
+            .await
+            .map(|(resp, _)| resp)
+    }
+
+    /// [`Magento::get`], with the body read into `T` on the way.
+    async fn get_parsed<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Vec<(String, String)>,
+    ) -> Result<(Response, std::result::Result<T, serde_json::Error>)> {
         let token = self.admin_token(None).await?;
         let first = self.send_get(path, &query, token.as_ref()).await;
         match first {
@@ -828,13 +851,12 @@ impl Platform for Magento {
             }
         };
         let query = keyset_criteria(window, after, self.page_size);
-        let resp = self.get(path, query).await?;
-        let envelope: Envelope =
-            serde_json::from_slice(&resp.body).map_err(|e| Error::InvalidPage {
-                platform: PLATFORM,
-                status: resp.status,
-                message: format!("expected a search result: {e}"),
-            })?;
+        let (resp, envelope) = self.get_parsed::<Envelope>(path, query).await?;
+        let envelope = envelope.map_err(|e| Error::InvalidPage {
+            platform: PLATFORM,
+            status: resp.status,
+            message: format!("expected a search result: {e}"),
+        })?;
         let items = envelope.items.unwrap_or_default();
         let cursor = |s: &Stamp| -> Option<SyncCursor> {
             let id = match id_key {

@@ -25,7 +25,9 @@ use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
 
-use super::http::{HttpClient, HttpOptions, Request, Response, check_json, site_url, snippet};
+use super::http::{
+    HttpClient, HttpOptions, Request, Response, check_json, parse_json, site_url, snippet,
+};
 use super::oauth1::{self, SignatureMethod};
 use super::rate::RateLimit;
 use super::{
@@ -323,9 +325,34 @@ impl WooCommerce {
             .await
     }
 
+    /// [`WooCommerce::get`], with the body read into `T` in the same pass that checks it
+    /// (`Err` inside when it is JSON of another shape).
+    async fn get_parsed<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Vec<(String, String)>,
+        signed: bool,
+    ) -> Result<(Response, std::result::Result<T, serde_json::Error>)> {
+        self.http
+            .send_parsed(
+                || self.request(path, &query, signed),
+                |resp| {
+                    self.check_status(resp)?;
+                    parse_json(PLATFORM, resp.status, &resp.body)
+                },
+            )
+            .await
+    }
+
     fn check(&self, resp: &Response) -> Result<()> {
+        self.check_status(resp)?;
+        check_json(PLATFORM, resp.status, &resp.body)
+    }
+
+    /// The error an unsuccessful response stands for (`Ok` for a 2xx).
+    fn check_status(&self, resp: &Response) -> Result<()> {
         if (200..300).contains(&resp.status) {
-            return check_json(PLATFORM, resp.status, &resp.body);
+            return Ok(());
         }
         let body: Option<WooErrorBody> = serde_json::from_slice(&resp.body).ok();
         let message = body
@@ -417,13 +444,12 @@ impl WooCommerce {
             if let Some(f) = fields {
                 query.push(("_fields".into(), f.into()));
             }
-            let resp = self.get(path, query, true).await?;
-            let stamps: Vec<Stamp> =
-                serde_json::from_slice(&resp.body).map_err(|e| Error::InvalidPage {
-                    platform: PLATFORM,
-                    status: resp.status,
-                    message: format!("expected a list of records: {e}"),
-                })?;
+            let (resp, stamps) = self.get_parsed::<Vec<Stamp>>(path, query, true).await?;
+            let stamps = stamps.map_err(|e| Error::InvalidPage {
+                platform: PLATFORM,
+                status: resp.status,
+                message: format!("expected a list of records: {e}"),
+            })?;
             if let Some(id) = expect {
                 if stamps.first().and_then(Stamp::id_text).as_deref() != Some(id) {
                     tracing::debug!(
@@ -478,13 +504,13 @@ impl WooCommerce {
         query.push(("page".into(), page.to_string()));
         query.push(("orderby".into(), "id".into()));
         query.push(("order".into(), "asc".into()));
-        let resp = self.get(path, query, true).await?;
+        let (resp, items) = self
+            .get_parsed::<Vec<serde::de::IgnoredAny>>(path, query, true)
+            .await?;
         let total_pages: Option<u32> = resp
             .header("x-wp-totalpages")
             .and_then(|v| v.trim().parse().ok());
-        let count = serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&resp.body)
-            .map(|v| v.len())
-            .unwrap_or(0);
+        let count = items.map(|v| v.len()).unwrap_or(0);
         let more = match total_pages {
             Some(t) => page < t,
             None => count >= self.page_size as usize,
