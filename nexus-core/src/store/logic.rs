@@ -41,8 +41,37 @@ pub(crate) trait Db: Send + Sync {
         };
         self.transact(q, Box::new(move |_| Ok(stmts)), false).await
     }
+    /// Writes a page in one transaction: `first` (which of the page's ids are stored, or
+    /// in quarantine), then the statements `plan` makes of its rows. A database that can
+    /// tell that none of them is stored may skip `first` and plan from no rows.
+    async fn write_page(&self, first: Query, plan: Plan, keys: PageKeys) -> Result<()> {
+        let _ = keys;
+        self.transact(first, plan, false).await
+    }
     /// The migrations, in version order.
     fn migrations(&self) -> &'static [&'static str];
+}
+
+/// What a page write touches, for a database that remembers which keys it has written.
+#[derive(Debug, Clone)]
+pub(crate) struct PageKeys {
+    pub platform: PlatformKind,
+    pub store: String,
+    pub entity: EntityKind,
+    /// The entity's table.
+    pub main: &'static str,
+    /// Digests of the ids of the page's clean records (what `first` looks up).
+    pub ids: Vec<u64>,
+    /// Digests of every key the page writes: those ids and the quarantined records' keys.
+    pub written: Vec<u64>,
+}
+
+/// The digest of a record key in [`PageKeys`].
+pub(crate) fn key_digest(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// Applies the migrations the database lacks; refuses a database from a newer Nexus.
@@ -288,6 +317,7 @@ pub(crate) struct Prepared {
     first: Query,
     plan: Plan,
     outcome: Arc<Mutex<PageOutcome>>,
+    keys: PageKeys,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -426,21 +456,12 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
     // After the records: the clean ones leave quarantine, the bad ones enter it, and the
     // checkpoint moves.
     let mut tail = Vec::new();
-    if !ids.is_empty() {
-        let mut params = vec![p(), s(), Val::Text(entity.as_str().to_owned())];
-        let n = ids.len();
-        params.extend(ids);
-        tail.push(Stmt::new(
-            format!(
-                "DELETE FROM quarantine WHERE platform = ? AND store = ? AND entity = ? AND record_key IN ({})",
-                marks(n)
-            ),
-            params,
-        ));
-    }
+    let digests: Vec<u64> = enc.keys.iter().map(|(id, _)| key_digest(id)).collect();
+    let mut written = digests.clone();
     let quarantined = quarantine.len() as u64;
     for q in quarantine {
         let key = q.key();
+        written.push(key_digest(&key));
         tail.push(Stmt::new(
             "INSERT INTO quarantine (platform, store, entity, record_key, source_id, reason, rules, raw, first_seen, last_seen, times_seen) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (platform, store, entity, record_key) DO UPDATE SET \
@@ -477,6 +498,8 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
     }
     let keys = enc.keys;
     let children = enc.children;
+    let store_key = store.clone();
+    let main_table = enc.main.name;
     let outcome = Arc::new(Mutex::new(PageOutcome::default()));
     let out = outcome.clone();
     let plan: Plan = Box::new(move |rows| {
@@ -485,15 +508,17 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
             quarantined,
             ..PageOutcome::default()
         };
+        let mut released = Vec::new();
         for r in rows {
             match (r.first(), r.get(1), r.get(2)) {
                 (Some(Val::Text(id)), Some(Val::Int(v)), Some(Val::Int(0))) => {
                     stored.insert(id.clone(), *v);
                 }
-                (Some(Val::Text(_)), _, Some(Val::Int(_))) => o.released += 1,
+                (Some(Val::Text(id)), _, Some(Val::Int(_))) => released.push(id.clone()),
                 _ => {}
             }
         }
+        o.released = released.len() as u64;
         let mut replaced = Vec::new();
         let mut stale = std::collections::HashSet::new();
         for (id, version) in keys {
@@ -555,6 +580,19 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
             }
             stmts.extend(insert_statements(b.table, b.main, rows));
         }
+        // The clean records that were in quarantine leave it.
+        if !released.is_empty() {
+            let n = released.len();
+            let mut params = vec![p(), s(), Val::Text(entity.as_str().to_owned())];
+            params.extend(released.into_iter().map(Val::Text));
+            stmts.push(Stmt::new(
+                format!(
+                    "DELETE FROM quarantine WHERE platform = ? AND store = ? AND entity = ? AND record_key IN ({})",
+                    marks(n)
+                ),
+                params,
+            ));
+        }
         stmts.extend(tail);
         *out.lock().unwrap_or_else(|e| e.into_inner()) = o;
         Ok(stmts)
@@ -563,6 +601,14 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
         first,
         plan,
         outcome,
+        keys: PageKeys {
+            platform,
+            store: store_key,
+            entity,
+            main: main_table,
+            ids: digests,
+            written,
+        },
     }
 }
 
@@ -572,8 +618,9 @@ pub(crate) async fn write_prepared(db: &dyn Db, page: Prepared) -> Result<PageOu
         first,
         plan,
         outcome,
+        keys,
     } = page;
-    db.transact(first, plan, false).await?;
+    db.write_page(first, plan, keys).await?;
     let o = *outcome.lock().unwrap_or_else(|e| e.into_inner());
     Ok(o)
 }

@@ -9,8 +9,8 @@
 //! only a power loss can drop the last ones, never corrupt the file.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::ffi::c_int;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -20,10 +20,11 @@ use async_trait::async_trait;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, ffi};
 
-use super::logic::{self, Db, Plan};
+use super::logic::{self, Db, PageKeys, Plan};
 use super::sql::{Query, Rows, Stmt, Ty, Val, parse_ts, push_decimal, push_ts, ts_text};
 use super::{StoreKind, impl_store};
 use crate::error::{Error, Result};
+use crate::model::{EntityKind, PlatformKind};
 
 const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite_0001.sql")];
 
@@ -203,6 +204,49 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, StoreKind::Sqlite);
 
+impl SqliteDb {
+    /// One write transaction: `first`, then what `plan` makes of its rows. A page write
+    /// (`keys`) skips `first` when the connection knows none of the page's ids is stored.
+    async fn write(&self, first: Query, plan: Plan, keys: Option<PageKeys>) -> Result<()> {
+        let writer = self.writer.clone();
+        let checkpoints = self.checkpoints.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let Conn { bulk, conn, fresh } = &mut *guard;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(err)?;
+            let absent = match &keys {
+                Some(k) => fresh.knows_absent(&tx, k)?,
+                None => false,
+            };
+            let rows = if absent {
+                Vec::new()
+            } else {
+                run_query(&tx, &first)?
+            };
+            let stmts = plan(rows)?;
+            for s in &stmts {
+                run_stmt(&tx, bulk, s)?;
+            }
+            tx.commit().map_err(err)?;
+            if let Some(k) = &keys {
+                fresh.wrote(k);
+            }
+            drop(guard);
+            if let Some(c) = &checkpoints {
+                c.after_commit();
+            }
+            // Freeing a page's values takes a while: not on the writer's way.
+            runtime.spawn_blocking(move || drop(stmts));
+            Ok(())
+        })
+        .await
+        .map_err(err)?
+    }
+}
+
 impl ToSql for Val {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self {
@@ -283,6 +327,8 @@ pub(crate) struct Conn {
     // Declared first so its statements are finalized before the connection closes.
     bulk: Bulk,
     conn: Connection,
+    /// What this connection knows it wrote (the writer's only).
+    fresh: Fresh,
 }
 
 impl Conn {
@@ -290,6 +336,75 @@ impl Conn {
         Conn {
             bulk: Bulk::default(),
             conn,
+            fresh: Fresh::default(),
+        }
+    }
+}
+
+/// The keys this connection has written, for the (platform, store, entity) triples that
+/// held no record and no quarantined one when it first wrote to them: for those, a key it
+/// has not written is not stored, and a page of such keys needs no lookup of stored
+/// versions. Kept as digests (a digest shared by two keys only costs a lookup). Another
+/// connection's commit (`PRAGMA data_version` moves) makes all of it unknown again.
+#[derive(Default)]
+struct Fresh {
+    data_version: Option<i64>,
+    /// `None`: the triple held rows when first seen, nothing is known of it.
+    keys: HashMap<(PlatformKind, String, EntityKind), Option<HashSet<u64>>>,
+}
+
+/// Past this many keys a triple is forgotten (its pages are looked up again), which
+/// bounds the memory at a few dozen megabytes.
+const FRESH_KEYS: usize = 2_000_000;
+
+impl Fresh {
+    /// Whether none of the page's ids can be stored (the lookup may be skipped).
+    fn knows_absent(&mut self, tx: &Connection, keys: &PageKeys) -> Result<bool> {
+        let version: i64 = tx
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if self.data_version != Some(version) {
+            self.keys.clear();
+            self.data_version = Some(version);
+        }
+        let triple = (keys.platform, keys.store.clone(), keys.entity);
+        let known = match self.keys.entry(triple) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let sql = format!(
+                    "SELECT EXISTS (SELECT 1 FROM {} WHERE platform = ?1 AND store = ?2) \
+                     OR EXISTS (SELECT 1 FROM quarantine WHERE platform = ?1 AND store = ?2 AND entity = ?3)",
+                    keys.main
+                );
+                let held: bool = tx
+                    .prepare_cached(&sql)
+                    .and_then(|mut st| {
+                        st.query_row(
+                            rusqlite::params![
+                                keys.platform.as_str(),
+                                keys.store,
+                                keys.entity.as_str()
+                            ],
+                            |r| r.get(0),
+                        )
+                    })
+                    .map_err(err)?;
+                e.insert((!held).then(HashSet::new))
+            }
+        };
+        Ok(known
+            .as_ref()
+            .is_some_and(|set| keys.ids.iter().all(|id| !set.contains(id))))
+    }
+
+    /// After a commit: the page's keys are written.
+    fn wrote(&mut self, keys: &PageKeys) {
+        let triple = (keys.platform, keys.store.clone(), keys.entity);
+        if let Some(Some(set)) = self.keys.get_mut(&triple) {
+            set.extend(keys.written.iter().copied());
+            if set.len() > FRESH_KEYS {
+                self.keys.insert(triple, None);
+            }
         }
     }
 }
@@ -492,31 +607,11 @@ impl Db for SqliteDb {
     }
 
     async fn transact(&self, first: Query, plan: Plan, _lock: bool) -> Result<()> {
-        let writer = self.writer.clone();
-        let checkpoints = self.checkpoints.clone();
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = writer.lock().unwrap_or_else(|e| e.into_inner());
-            let Conn { bulk, conn } = &mut *guard;
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(err)?;
-            let rows = run_query(&tx, &first)?;
-            let stmts = plan(rows)?;
-            for s in &stmts {
-                run_stmt(&tx, bulk, s)?;
-            }
-            tx.commit().map_err(err)?;
-            drop(guard);
-            if let Some(c) = &checkpoints {
-                c.after_commit();
-            }
-            // Freeing a page's values takes a while: not on the writer's way.
-            runtime.spawn_blocking(move || drop(stmts));
-            Ok(())
-        })
-        .await
-        .map_err(err)?
+        self.write(first, plan, None).await
+    }
+
+    async fn write_page(&self, first: Query, plan: Plan, keys: PageKeys) -> Result<()> {
+        self.write(first, plan, Some(keys)).await
     }
 
     fn migrations(&self) -> &'static [&'static str] {

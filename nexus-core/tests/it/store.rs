@@ -483,6 +483,51 @@ both!(
     reopen_and_history
 );
 
+/// Two handles on one database (two processes, say): what one writes, the other sees
+/// before it writes, even where it had written alone so far.
+async fn two_writers(url: &str) {
+    let a = store::open(url).await.expect("open a");
+    let b = store::open(url).await.expect("open b");
+    let p = PlatformKind::WooCommerce;
+    let w = |o: Order| page("woo", p, PageRecords::Orders(vec![(o, None)]));
+    assert_eq!(
+        a.write_page(w(order("1", 100, "1.00")))
+            .await
+            .expect("a")
+            .written,
+        1
+    );
+    // `b` writes an order `a` has never seen, newer than the copy `a` writes next.
+    assert_eq!(
+        b.write_page(w(order("2", 500, "5.00")))
+            .await
+            .expect("b")
+            .written,
+        1
+    );
+    let late = a
+        .write_page(w(order("2", 200, "2.00")))
+        .await
+        .expect("a late");
+    assert_eq!(
+        (late.written, late.stale),
+        (0, 1),
+        "the older copy is stale"
+    );
+    // And the other way round: a newer copy from `a` replaces `b`'s, lines and all.
+    let newer = a
+        .write_page(w(order("2", 900, "9.00")))
+        .await
+        .expect("a newer");
+    assert_eq!(newer.written, 1);
+    let back = b.orders(&ReadFilter::all()).await.expect("read");
+    assert_eq!(back.len(), 2);
+    let two = back.iter().find(|o| o.source.id == "2").expect("order 2");
+    assert_eq!(two.total.amount.to_string(), "9.00");
+    assert_eq!(two.line_items.len(), 1);
+}
+both!(a_second_writer_is_seen_before_each_write, two_writers);
+
 /// The secondary indexes the database holds, by name.
 async fn index_names(url: &str) -> Vec<String> {
     let mut names: Vec<String> = if url.starts_with("postgres") {
