@@ -4,7 +4,9 @@
 //! a reader; a third, on a thread of its own, copies the WAL back into the file. SQLite
 //! calls block, so they run on tokio's blocking threads; a sync keeps fetching and encoding
 //! the next pages while the previous one is written. The writer binds a page's values
-//! where they are instead of copying them (see `Bulk`). `synchronous = NORMAL` in
+//! where they are instead of copying them (see `Bulk`), and skips the lookup of stored
+//! versions for pages whose keys it knows it has never written to a store that was empty
+//! (see `Fresh`). `synchronous = NORMAL` in
 //! WAL mode keeps every committed transaction through a crash of the process (a kill -9);
 //! only a power loss can drop the last ones, never corrupt the file.
 
