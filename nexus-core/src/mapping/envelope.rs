@@ -378,6 +378,55 @@ where
     }
 }
 
+/// [`parse_fast`] for a payload that is a plain list, which also gives each record's byte
+/// range in the payload (its raw JSON text, as [`split`] would find it), so that keeping
+/// the raw records costs no second pass. `None` for anything else, or on anything
+/// unexpected: what was handed to `sink` must then be discarded.
+pub(super) fn parse_list_spans<R, F>(payload: &[u8], sink: &mut F) -> Option<Vec<(usize, usize)>>
+where
+    R: DeserializeOwned,
+    F: FnMut(&Layout, usize, R),
+{
+    let text = std::str::from_utf8(payload).ok()?;
+    let bytes = text.as_bytes();
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let skip = |mut at: usize| {
+        while bytes.get(at).copied().is_some_and(blank) {
+            at += 1;
+        }
+        at
+    };
+    let mut at = skip(text.len() - text.trim_start_matches('\u{feff}').len());
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    at = skip(at + 1);
+    let layout = Layout::List(String::new());
+    let mut spans = Vec::new();
+    if bytes.get(at) == Some(&b']') {
+        at += 1;
+    } else {
+        loop {
+            // One record: the stream reports where it ended.
+            let mut one = serde_json::Deserializer::from_str(&text[at..]).into_iter::<R>();
+            let rec = one.next()?.ok()?;
+            let end = at + one.byte_offset();
+            sink(&layout, spans.len(), rec);
+            spans.push((at, end));
+            at = skip(end);
+            match bytes.get(at) {
+                Some(b',') => at = skip(at + 1),
+                Some(b']') => {
+                    at += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    (skip(at) == bytes.len()).then_some(spans)
+}
+
 /// The message with which [`FastEnvelope`] stops when the object is a record itself.
 const BARE_MARKER: &str = "nexus: bare record";
 /// The message with which [`FastEnvelope`] stops when the object has no envelope key.
@@ -458,6 +507,44 @@ impl<'de, R: DeserializeOwned, F: FnMut(&Layout, usize, R)> Visitor<'de>
             Ok(())
         } else {
             Err(de::Error::custom(NO_ENVELOPE))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans_of(payload: &str) -> Option<Vec<String>> {
+        let mut seen = 0;
+        let mut sink = |_: &Layout, i: usize, _: serde_json::Value| {
+            assert_eq!(i, seen);
+            seen += 1;
+        };
+        parse_list_spans::<serde_json::Value, _>(payload.as_bytes(), &mut sink)
+            .map(|s| s.iter().map(|&(a, b)| payload[a..b].to_owned()).collect())
+    }
+
+    #[test]
+    fn a_list_is_parsed_with_the_text_of_each_record() {
+        let payload = "\u{feff} [ {\"id\": 1, \"s\": \"a ] , [ }\"} ,\n\t{\"id\": 2, \"l\": [1, {\"x\": []}]},7,\"t\" ]\r\n";
+        let split: Vec<String> = split(payload.as_bytes(), EntityKind::Order, &["id"])
+            .records
+            .iter()
+            .map(|r| r.get().to_owned())
+            .collect();
+        assert_eq!(spans_of(payload), Some(split));
+        assert_eq!(spans_of(" [ ] "), Some(vec![]));
+        // Not a plain list, or not whole: left to the other paths.
+        for other in [
+            "{\"orders\": []}",
+            "[{\"id\": 1}",
+            "[{\"id\": 1}] x",
+            "[{\"id\": 1},]",
+            "[{\"id\": 1} {\"id\": 2}]",
+            "",
+        ] {
+            assert_eq!(spans_of(other), None, "{other}");
         }
     }
 }

@@ -255,6 +255,45 @@ impl Mapper {
         }
     }
 
+    /// [`Mapper::map_orders`], with each record's raw JSON text (in payload order, the
+    /// records that did not map included) when the payload is a plain list of clean
+    /// records, read in the same pass; `None` when it is not (use `raw_records`).
+    pub(crate) fn map_orders_with_raw(
+        &self,
+        payload: &[u8],
+    ) -> (MappingResult<Order>, Option<Vec<String>>) {
+        match self.platform {
+            PlatformKind::WooCommerce => self.run_with_raw::<woocommerce::WooOrder>(payload),
+            PlatformKind::Shopify => self.run_with_raw::<shopify::ShopifyOrder>(payload),
+            PlatformKind::Magento => self.run_with_raw::<magento::MagentoOrder>(payload),
+        }
+    }
+
+    fn run_with_raw<R: RawRecord>(
+        &self,
+        payload: &[u8],
+    ) -> (MappingResult<R::Out>, Option<Vec<String>>) {
+        let spans = {
+            let ctx = self.ctx();
+            let _keep = capture::keep_unmapped(self.keep_unmapped);
+            let mut out = MappingResult::default();
+            let mut sink = |layout: &envelope::Layout, i: usize, rec: Captured<R>| {
+                convert_into(&ctx, rec, i, layout, &mut out)
+            };
+            envelope::parse_list_spans(payload, &mut sink).map(|spans| (out, spans))
+        };
+        match spans {
+            Some((out, spans)) => {
+                let raw = spans
+                    .into_iter()
+                    .map(|(a, b)| String::from_utf8_lossy(&payload[a..b]).into_owned())
+                    .collect();
+                (out, Some(raw))
+            }
+            None => (self.run::<R>(payload), None),
+        }
+    }
+
     fn run<R: RawRecord>(&self, payload: &[u8]) -> MappingResult<R::Out> {
         let ctx = self.ctx();
         let _keep = capture::keep_unmapped(self.keep_unmapped);
@@ -540,4 +579,30 @@ pub(crate) fn currency(path: &str, code: Option<&str>) -> Result<Currency, Field
             format!("expected a three-letter currency code, got {code:?}"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_mapped_with_their_raw_text_match_the_two_pass_path() {
+        let payload = br#"[
+          {"id": 11, "status": "completed", "currency": "EUR", "date_created_gmt": "2023-11-14T22:13:20",
+           "total": "5.00", "line_items": [{"id": 1, "name": "Mug", "quantity": 1, "total": "5.00"}]},
+          {"id": 12, "status": "processing", "currency": "XX1", "date_created_gmt": "2023-11-14T22:13:20",
+           "total": "7.00", "extra": {"k": [1, 2]}}
+        ]"#;
+        let m = Mapper::new(PlatformKind::WooCommerce).store("woo");
+        let (mapped, raw) = m.map_orders_with_raw(payload);
+        let plain = m.map_orders(payload);
+        assert_eq!(mapped.records, plain.records);
+        assert_eq!(mapped.errors.len(), plain.errors.len());
+        assert_eq!(mapped.records.len() + mapped.errors.len(), 2);
+        assert_eq!(raw, Some(m.raw_records(EntityKind::Order, payload)));
+        // An envelope (Shopify's) has its records split out afterwards.
+        let shopify = Mapper::new(PlatformKind::Shopify).store("s");
+        let (_, raw) = shopify.map_orders_with_raw(br#"{"orders": []}"#);
+        assert_eq!(raw, None);
+    }
 }

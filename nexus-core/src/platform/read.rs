@@ -68,6 +68,11 @@ pub trait Checkpointed: Sized {
     const ENTITY: EntityKind;
     /// Maps a raw page.
     fn map(mapper: &Mapper, body: &[u8]) -> MappingResult<Self>;
+    /// Maps a raw page and, when the mapping found them on the way, gives each record's
+    /// raw JSON text in payload order (`None`: they are split out afterwards).
+    fn map_with_raw(mapper: &Mapper, body: &[u8]) -> (MappingResult<Self>, Option<Vec<String>>) {
+        (Self::map(mapper, body), None)
+    }
     /// The record's platform id.
     fn id(&self) -> &str;
     /// When the record last changed.
@@ -85,6 +90,9 @@ impl Checkpointed for Order {
     const ENTITY: EntityKind = EntityKind::Order;
     fn map(mapper: &Mapper, body: &[u8]) -> MappingResult<Self> {
         mapper.map_orders(body)
+    }
+    fn map_with_raw(mapper: &Mapper, body: &[u8]) -> (MappingResult<Self>, Option<Vec<String>>) {
+        mapper.map_orders_with_raw(body)
     }
     fn id(&self) -> &str {
         &self.source.id
@@ -336,11 +344,12 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
             Err(e) => return Some(Err(e)),
         };
         self.ordered &= page.ordered;
-        let mapped = T::map(&self.mapper, &page.body);
-        let (mut raw, error_raw) = if self.keep_raw {
-            self.raw_of(&page.body, &mapped)
+        let (mut raw, error_raw, mapped) = if self.keep_raw {
+            let (mapped, found) = T::map_with_raw(&self.mapper, &page.body);
+            let (raw, error_raw) = self.raw_of(&page.body, &mapped, found);
+            (raw, error_raw, mapped)
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), T::map(&self.mapper, &page.body))
         };
         // The first page's count covers the whole read (later keyset pages count only
         // what remains from them on, their first records already read included).
@@ -407,10 +416,10 @@ impl<'p, T: Checkpointed> Reader<'p, T> {
         &self,
         body: &[u8],
         mapped: &MappingResult<T>,
+        found: Option<Vec<String>>,
     ) -> (Vec<Option<String>>, Vec<Option<String>>) {
-        let mut all: Vec<Option<String>> = self
-            .mapper
-            .raw_records(T::ENTITY, body)
+        let mut all: Vec<Option<String>> = found
+            .unwrap_or_else(|| self.mapper.raw_records(T::ENTITY, body))
             .into_iter()
             .map(Some)
             .collect();
