@@ -25,9 +25,7 @@ use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
 
-use super::http::{
-    HttpClient, HttpOptions, Request, Response, check_json, parse_json, site_url, snippet,
-};
+use super::http::{HttpClient, HttpOptions, Request, Response, parse_json, site_url, snippet};
 use super::oauth1::{self, SignatureMethod};
 use super::rate::RateLimit;
 use super::{
@@ -317,12 +315,9 @@ impl WooCommerce {
         query: Vec<(String, String)>,
         signed: bool,
     ) -> Result<Response> {
-        self.http
-            .send(
-                || self.request(path, &query, signed),
-                |resp| self.check(resp),
-            )
+        self.get_parsed::<serde::de::IgnoredAny>(path, query, signed)
             .await
+            .map(|(resp, _)| resp)
     }
 
     /// [`WooCommerce::get`], with the body read into `T` in the same pass that checks it
@@ -342,11 +337,6 @@ impl WooCommerce {
                 },
             )
             .await
-    }
-
-    fn check(&self, resp: &Response) -> Result<()> {
-        self.check_status(resp)?;
-        check_json(PLATFORM, resp.status, &resp.body)
     }
 
     /// The error an unsuccessful response stands for (`Ok` for a 2xx).

@@ -216,6 +216,7 @@ pub(crate) async fn defer_indexes(db: &dyn Db) -> Result<Vec<&'static str>> {
 
 /// Builds every secondary index that is missing: after a sync, and when a store is opened
 /// (a sync killed before its end leaves them to the next open).
+///
 /// Under the migration lock: two PostgreSQL sessions creating one index at once can
 /// collide even with `IF NOT EXISTS`.
 pub(crate) async fn restore_indexes(db: &dyn Db) -> Result<()> {
@@ -421,8 +422,11 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
         },
         types: &[Ty::Text, Ty::Int, Ty::Int],
     };
-    let p = || Val::text(platform.as_str());
-    let s = || Val::text(&store);
+    // The platform and store values every statement starts with.
+    let pv = Val::text(platform.as_str());
+    let sv = Val::text(&store);
+    let p = move || pv.clone();
+    let s = move || sv.clone();
     // Every record's rows, by table.
     let mut all = TableRows::default();
     for rows in enc.rows {
@@ -498,7 +502,6 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
     }
     let keys = enc.keys;
     let children = enc.children;
-    let store_key = store.clone();
     let main_table = enc.main.name;
     let outcome = Arc::new(Mutex::new(PageOutcome::default()));
     let out = outcome.clone();
@@ -533,8 +536,6 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
             }
             o.written += 1;
         }
-        let p = || Val::text(platform.as_str());
-        let s = || Val::text(&store);
         let mut stmts = Vec::new();
         // The children of replaced records go; the new ones come with the new version.
         if !replaced.is_empty() {
@@ -603,7 +604,7 @@ pub(crate) fn prepare_page(page: PageWrite) -> Prepared {
         outcome,
         keys: PageKeys {
             platform,
-            store: store_key,
+            store,
             entity,
             main: main_table,
             ids: digests,

@@ -433,6 +433,17 @@ both!(
     quarantine_and_release
 );
 
+/// Writes order "1" of store "woo".
+async fn write_one_order(db: &dyn store::Store) {
+    db.write_page(page(
+        "woo",
+        PlatformKind::WooCommerce,
+        PageRecords::Orders(vec![(order("1", 1, "5.00"), None)]),
+    ))
+    .await
+    .expect("write");
+}
+
 /// Reopening keeps the data; the sync history is kept and read newest first.
 async fn reopen_and_history(url: &str) {
     {
@@ -441,13 +452,7 @@ async fn reopen_and_history(url: &str) {
             db.schema_version().await.expect("version"),
             store::SCHEMA_VERSION
         );
-        db.write_page(page(
-            "woo",
-            PlatformKind::WooCommerce,
-            PageRecords::Orders(vec![(order("1", 1, "5.00"), None)]),
-        ))
-        .await
-        .expect("write");
+        write_one_order(db.as_ref()).await;
         for (i, ok) in [(1, true), (2, false)] {
             db.save_run(&RunRecord {
                 run_id: format!("run-{i}"),
@@ -575,13 +580,7 @@ async fn deferred_indexes(url: &str) {
             .collect();
         assert_eq!(dropped, secondary, "every record table is empty");
         assert_eq!(index_names(url).await, vec!["sync_runs_store".to_owned()]);
-        db.write_page(page(
-            "woo",
-            PlatformKind::WooCommerce,
-            PageRecords::Orders(vec![(order("1", 1, "5.00"), None)]),
-        ))
-        .await
-        .expect("write");
+        write_one_order(db.as_ref()).await;
         all
         // Dropped here without building the indexes, as a process killed mid-load.
     };
